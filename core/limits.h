@@ -1,0 +1,48 @@
+/*
+ * limits.h — every bound Ignite places on input it does not control, in one place.
+ *
+ * Values that an operator may reasonably want to change are defaults that the
+ * server configuration can override; the rest are hard caps.
+ */
+#ifndef IG_LIMITS_H
+#define IG_LIMITS_H
+
+/* Configuration files (service.yaml, policy, ignite.lock, ignite.yaml). */
+#define IG_YAML_MAX_BYTES        (256 * 1024)   /* larger files are refused before parsing */
+#define IG_YAML_MAX_DEPTH        32             /* nesting of maps/sequences */
+#define IG_YAML_MAX_NODES        20000          /* total nodes in one document */
+#define IG_YAML_MAX_SCALAR       (64 * 1024)    /* one scalar value */
+#define IG_CONFIG_MAX_ERRORS     64             /* diagnostics kept per file; the rest are counted */
+
+/* Service definitions. */
+#define IG_SERVICE_NAME_MAX      63
+#define IG_ENTRY_PATH_MAX        1024
+#define IG_ENV_MAX_VARS          128
+#define IG_ENV_VALUE_MAX         4096
+#define IG_MEMORY_MB_MAX         65536          /* 64 GiB */
+#define IG_CPU_LIMIT_MAX         64.0
+#define IG_TIMEOUT_MS_MAX        (24 * 3600 * 1000)
+#define IG_ALLOWED_COMMANDS_MAX  64
+
+/* Files read from a service directory on the host. */
+#define IG_PACKAGE_JSON_MAX      (1024 * 1024)
+#define IG_HASHED_FILE_MAX       (64 * 1024 * 1024)   /* package.json / lockfiles hashed for ignite.lock */
+#define IG_DEPS_SCAN_MAX_ENTRIES 200000               /* directory entries visited under node_modules */
+#define IG_DEPS_SCAN_MAX_DEPTH   64
+
+/* Runtime registry. */
+#define IG_RUNTIMES_FILE_MAX     (256 * 1024)
+
+/* Docker Engine API. */
+#define IG_DOCKER_RESPONSE_MAX   (8 * 1024 * 1024)   /* JSON answers from the engine */
+#define IG_DOCKER_CONNECT_TIMEOUT_MS 3000
+#define IG_DOCKER_REQUEST_TIMEOUT_MS 60000
+
+/* Execution. */
+#define IG_OUTPUT_MAX_DEFAULT    (1024 * 1024)        /* bytes kept per stream (stdout, stderr) */
+#define IG_INPUT_MAX             (1024 * 1024)        /* JSON input delivered to a service */
+#define IG_PIDS_LIMIT_DEFAULT    64
+#define IG_NOFILE_LIMIT          256
+#define IG_TMPFS_MAX_MB          64
+
+#endif
