@@ -42,7 +42,7 @@ FCGI_SRC  := $(sort $(wildcard fcgi/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
-B         := build
+B         ?= build
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
 FCGI_OBJ  := $(FCGI_SRC:%.c=$(B)/%.o)
