@@ -178,9 +178,11 @@ out:
 	return rc;
 }
 
-int
-ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
-    mode_t mode, struct ig_err *err)
+/* Writes a temporary file and renames it to name; with noreplace the rename
+ * fails (IG_EEXIST) when name exists. */
+static int
+write_via_rename(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode, int noreplace, struct ig_err *err)
 {
 	char tmp[300];
 	unsigned char rnd[8];
@@ -201,7 +203,7 @@ ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
-		ig_err_sys(err, errno == ENOSPC ? IG_EIO : IG_EIO, "%s", name);
+		ig_err_sys(err, IG_EIO, "%s", name);
 		return -1;
 	}
 	if (fchmod(fd, mode) != 0) {
@@ -228,8 +230,8 @@ ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		goto out;
 	}
 	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) != 0) {
-		ig_err_sys(err, IG_EIO, "%s", name);
+	if (renameat2(dirfd, tmp, dirfd, name, noreplace ? RENAME_NOREPLACE : 0) != 0) {
+		ig_err_sys(err, errno == EEXIST ? IG_EEXIST : IG_EIO, "%s", name);
 		goto out;
 	}
 	(void)fsync(dirfd);
@@ -240,4 +242,18 @@ out:
 	if (rc != 0)
 		(void)unlinkat(dirfd, tmp, 0);
 	return rc;
+}
+
+int
+ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode, struct ig_err *err)
+{
+	return write_via_rename(dirfd, name, data, len, mode, 0, err);
+}
+
+int
+ig_fs_write_new(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode, struct ig_err *err)
+{
+	return write_via_rename(dirfd, name, data, len, mode, 1, err);
 }

@@ -41,6 +41,11 @@ int ig_fs_check_file(int dirfd, const char *rel, struct ig_err *err);
 int ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode, struct ig_err *err);
 
+/* As ig_fs_write_atomic, but never replaces an existing name: fails with
+ * IG_EEXIST (and leaves nothing behind) when name exists. */
+int ig_fs_write_new(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode, struct ig_err *err);
+
 /* Returns 1 if rel is a plain relative path (non-empty, no leading "/", no
  * "." or ".." component, no empty component, no NUL/control characters),
  * 0 otherwise. */

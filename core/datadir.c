@@ -1,0 +1,44 @@
+/* datadir.c — locating data files relative to the binary or the install prefix. */
+#include "datadir.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef IG_DATADIR
+#define IG_DATADIR "/usr/local/share/ignite"
+#endif
+
+static int
+try_path(char *out, size_t outlen, const char *base, const char *rel)
+{
+	int n = snprintf(out, outlen, "%s/%s", base, rel);
+
+	return n > 0 && (size_t)n < outlen && access(out, R_OK) == 0;
+}
+
+int
+ig_datadir_locate(const char *override, const char *rel, char *out, size_t outlen)
+{
+	char exe[PATH_MAX], up[PATH_MAX + 32];
+	ssize_t n;
+
+	if (override != NULL && *override != '\0' && try_path(out, outlen, override, rel))
+		return 0;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(up, sizeof(up), "%s/..", dirname(exe));
+		if (try_path(out, outlen, up, rel))
+			return 0;
+		snprintf(up + strlen(up), sizeof(up) - strlen(up), "/share/ignite");
+		if (try_path(out, outlen, up, rel))
+			return 0;
+	}
+	if (try_path(out, outlen, IG_DATADIR, rel))
+		return 0;
+	snprintf(out, outlen, "%s/%s", IG_DATADIR, rel);
+	return -1;
+}
