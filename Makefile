@@ -27,7 +27,7 @@ ifeq ($(WERROR),1)
 WARN      += -Werror
 endif
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DIG_VERSION='"$(VERSION)"' \
-             -DIG_DATADIR='"$(PREFIX)/share/ignite"' -Icore $(WARN) $(PKG_CFLAGS)
+             -DIG_DATADIR='"$(PREFIX)/share/ignite"' -iquote core $(WARN) $(PKG_CFLAGS)
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 LDFLAGS   ?=
@@ -87,11 +87,11 @@ $(B)/asan/ignite: $(ASAN_CLI_OBJ) $(B)/asan/libignite.a
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(B)/libignite.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
 
 $(B)/asan/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(B)/asan/libignite.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/asan/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
+	$(CC) $(ASAN_CFLAGS) -iquote tests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/asan/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
 
 unit: $(UNIT_BIN)
 	@tests/run-suites.sh unit

@@ -2,7 +2,6 @@
 #include "datadir.h"
 
 #include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,7 +21,7 @@ try_path(char *out, size_t outlen, const char *base, const char *rel)
 int
 ig_datadir_locate(const char *override, const char *rel, char *out, size_t outlen)
 {
-	char exe[PATH_MAX], up[PATH_MAX + 32];
+	char exe[4096], up[4096 + 32];
 	ssize_t n;
 
 	if (override != NULL && *override != '\0' && try_path(out, outlen, override, rel))

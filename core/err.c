@@ -35,24 +35,46 @@ ig_err_sys(struct ig_err *err, int code, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	len = strlen(err->msg);
-	if (len < sizeof(err->msg))
-		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(saved));
+	if (len + 2 < sizeof(err->msg)) {
+		const char *se = strerror(saved);
+		size_t slen = strlen(se), room = sizeof(err->msg) - 1 - len - 2;
+
+		if (slen > room)
+			slen = room;
+		memcpy(err->msg + len, ": ", 2);
+		memcpy(err->msg + len + 2, se, slen);
+		err->msg[len + 2 + slen] = '\0';
+	}
 	errno = saved;
 }
 
 void
 ig_err_prefix(struct ig_err *err, const char *fmt, ...)
 {
-	char prefix[sizeof(err->msg)], old[sizeof(err->msg)];
+	char old[sizeof(err->msg)];
+	size_t plen, olen, room;
 	va_list ap;
 
 	if (err == NULL)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	old[sizeof(old) - 1] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	/* Append ": <old message>", truncating the old message if needed. */
+	plen = strlen(err->msg);
+	room = sizeof(err->msg) - 1 - plen;
+	if (room < 2)
+		return;
+	memcpy(err->msg + plen, ": ", 2);
+	plen += 2;
+	room -= 2;
+	olen = strlen(old);
+	if (olen > room)
+		olen = room;
+	memcpy(err->msg + plen, old, olen);
+	err->msg[plen + olen] = '\0';
 }
 
 void

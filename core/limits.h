@@ -45,4 +45,8 @@
 #define IG_NOFILE_LIMIT          256
 #define IG_TMPFS_MAX_MB          64
 
+/* Run store. */
+#define IG_REPORT_MAX            (16 * 1024 * 1024)   /* one stored run report */
+#define IG_JSON_MAX_DEPTH        64                   /* nesting accepted from any JSON text */
+
 #endif
