@@ -49,4 +49,14 @@
 #define IG_REPORT_MAX            (16 * 1024 * 1024)   /* one stored run report */
 #define IG_JSON_MAX_DEPTH        64                   /* nesting accepted from any JSON text */
 
+/* Runtime registry, dependency scan, preflight, reports (runtime.c, deps.c, preflight.c, report.c). */
+#define IG_RUNTIMES_JSON_DEPTH   16             /* nesting accepted in runtimes.json */
+#define IG_RUNTIMES_MAX          32             /* runtimes declared in the registry */
+#define IG_RUNTIME_VERSIONS_MAX  64             /* versions per runtime */
+#define IG_RUNTIME_LIST_MAX      32             /* entries in an "extensions" or "command" list */
+#define IG_RUNTIME_STRING_MAX    512            /* any string field of the registry */
+#define IG_RUNTIME_SPEC_MAX      64             /* a "name@version" spec as written */
+#define IG_RUNTIME_VERSION_PARTS 4              /* numeric components of a version: 24.22.3 */
+#define IG_PREFLIGHT_MSG_MAX     256            /* one preflight check's message */
+
 #endif
