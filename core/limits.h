@@ -37,6 +37,14 @@
 #define IG_DOCKER_RESPONSE_MAX   (8 * 1024 * 1024)   /* JSON answers from the engine */
 #define IG_DOCKER_CONNECT_TIMEOUT_MS 3000
 #define IG_DOCKER_REQUEST_TIMEOUT_MS 60000
+/* Docker client details (docker.c). */
+#define IG_DOCKER_JSON_DEPTH     32                  /* nesting accepted in an engine answer */
+#define IG_DOCKER_HOSTNAME_MAX   253                 /* host of a tcp:// DOCKER_HOST */
+#define IG_DOCKER_PATH_MAX       1024                /* socket path, DOCKER_CERT_PATH files */
+#define IG_DOCKER_REF_MAX        255                 /* image reference, container id or name */
+#define IG_DOCKER_HEAD_MAX       (16 * 1024)         /* HTTP response head of an attach */
+#define IG_DOCKER_FRAME_MAX      (16 * 1024 * 1024)  /* one attach stream frame; longer is corrupt */
+#define IG_DOCKER_RECV_BUDGET    (256 * 1024)        /* attach bytes read per recv call */
 
 /* Execution. */
 #define IG_OUTPUT_MAX_DEFAULT    (1024 * 1024)        /* bytes kept per stream (stdout, stderr) */
@@ -44,6 +52,11 @@
 #define IG_PIDS_LIMIT_DEFAULT    64
 #define IG_NOFILE_LIMIT          256
 #define IG_TMPFS_MAX_MB          64
+#define IG_TMPFS_INODES          4096
+/* RLIMIT_NPROC counts every process and thread of the container user's uid
+ * on the host, across containers: a backstop only; PidsLimit is the real,
+ * per-container bound. */
+#define IG_NPROC_LIMIT           4096
 
 /* Run store. */
 #define IG_REPORT_MAX            (16 * 1024 * 1024)   /* one stored run report */
@@ -58,5 +71,11 @@
 #define IG_RUNTIME_SPEC_MAX      64             /* a "name@version" spec as written */
 #define IG_RUNTIME_VERSION_PARTS 4              /* numeric components of a version: 24.22.3 */
 #define IG_PREFLIGHT_MSG_MAX     256            /* one preflight check's message */
+
+/* YAML config loaders (yamldoc.c, service.c, policy.c, lock.c). */
+#define IG_ENV_NAME_MAX          256            /* one service.env variable name */
+#define IG_ALLOWED_COMMAND_LEN   1024           /* one entry of process.allowedCommands */
+#define IG_PREFLIGHT_VALUE_MAX   1e9            /* any preflight: threshold that is not in ms */
+#define IG_LOCK_STRING_MAX       256            /* runtime and image strings in ignite.lock */
 
 #endif
