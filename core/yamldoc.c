@@ -125,7 +125,8 @@ b_problem(struct builder *b, int line, const char *fmt, ...)
 	b->problems++;
 }
 
-/* The YAML path of the node being built, from the open frames. */
+/* The YAML path of the innermost open collection, from the open frames:
+ * each ancestor's child is its last item, or the value of its last pair. */
 static void
 b_path(const struct builder *b, char *buf, size_t size)
 {
@@ -134,16 +135,16 @@ b_path(const struct builder *b, char *buf, size_t size)
 	int i;
 
 	buf[0] = '\0';
-	for (i = 0; i < b->depth && o < size; i++) {
-		const struct frame *f = &b->stack[i];
+	for (i = 0; i + 1 < b->depth && o < size; i++) {
+		const struct ig_ynode *p = b->stack[i].node;
 		int n;
 
-		if (f->node->kind == IG_YSEQ) {
-			/* The child being built is already the last item. */
-			n = snprintf(buf + o, size - o, "[%zu]",
-			    f->node->n_items ? f->node->n_items - 1 : 0);
-		} else if (f->key != NULL) {
-			ig_ydoc_printable(f->key->text, f->key->len, key, sizeof(key));
+		if (p->kind == IG_YSEQ && p->n_items > 0) {
+			n = snprintf(buf + o, size - o, "[%zu]", p->n_items - 1);
+		} else if (p->kind == IG_YMAP && p->n_pairs > 0) {
+			const struct ig_ynode *k = p->pairs[p->n_pairs - 1].key;
+
+			ig_ydoc_printable(k->text, k->len, key, sizeof(key));
 			n = snprintf(buf + o, size - o, "%s%s", o ? "." : "", key);
 		} else {
 			break;
