@@ -125,7 +125,8 @@ const FS_WRITES = [
 // Installs the hooks. o: {fs, net, dns, cp, dgram, path, url, report, policy,
 // spawnAllowed, execPath, runtimeBlocksSpawn, state}; state.spawnDepth and
 // state.connectDepth are > 0 while a wrapped child_process / net call runs, so
-// the runtime-specific hooks underneath can stay quiet. report(type, action, target, allowed,
+// the runtime-specific hooks underneath can stay quiet; state.inFetch() is true
+// inside a reported fetch (its async continuations included). report(type, action, target, allowed,
 // details) writes one event record.
 export function installNodeHooks(o) {
 	const { report, policy } = o;
@@ -176,7 +177,8 @@ export function installNodeHooks(o) {
 	wrapMethod(sock, 'connect', (orig) => function (...args) {
 		let target = '';
 		try { target = connectTarget(args); } catch { /* unknown shape */ }
-		report('network', 'connect', target, policy.network, 'net.Socket.connect');
+		// A fetch already reported this attempt (undici connects underneath).
+		if (!o.state.inFetch()) report('network', 'connect', target, policy.network, 'net.Socket.connect');
 		o.state.connectDepth++;
 		try { return apply(orig, this, args); } finally { o.state.connectDepth--; }
 	});

@@ -175,7 +175,7 @@ if (typeof stdinText === 'string') {
 
 // ---- hooks ----
 const granted = (d) => { try { return Deno.permissions.querySync(d).state === 'granted'; } catch { return false; } };
-const hookState = { spawnDepth: 0, connectDepth: 0 };
+const hookState = { spawnDepth: 0, connectDepth: 0, inFetch: () => false };
 // With --allow-run=<list> deno decides per command; with plain --allow-run it
 // lets everything through and the launcher applies the policy.
 const runtimeBlocksSpawn = !granted({ name: 'run' });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import url from 'node:url';
 import { Readable } from 'node:stream';
 import * as nodeModule from 'node:module';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as P from './common.mjs';
 import { installNodeHooks, wrapMethod, toText, accessDenied } from './hooks.mjs';
 
@@ -162,7 +163,12 @@ let runtimeBlocksSpawn = false;
 if (!isBun) {
 	try { runtimeBlocksSpawn = !!process.permission && !process.permission.has('child'); } catch { runtimeBlocksSpawn = false; }
 }
-const hookState = { spawnDepth: 0, connectDepth: 0 };
+const fetchContext = new AsyncLocalStorage();
+const alsRun = fetchContext.run, alsGet = fetchContext.getStore;
+const hookState = {
+	spawnDepth: 0, connectDepth: 0,
+	inFetch: () => { try { return Reflect.apply(alsGet, fetchContext, []) === true; } catch { return false; } },
+};
 installNodeHooks({
 	fs, net, dns, dgram, cp, path, url, report, policy,
 	spawnAllowed: P.spawnAllowed, execPath: process.execPath, runtimeBlocksSpawn, state: hookState,
@@ -197,7 +203,7 @@ wrapMethod(globalThis, 'fetch', (orig) => function (...args) {
 	let t = '';
 	try { const r = args[0]; t = typeof r === 'string' ? r : toText(r && r.url ? r.url : r && r.href); } catch { /* unknown */ }
 	report('network', 'connect', t, policy.network, 'fetch');
-	return Reflect.apply(orig, this, args);
+	return Reflect.apply(alsRun, fetchContext, [true, () => Reflect.apply(orig, this, args)]);
 });
 try { nodeModule.syncBuiltinESMExports(); } catch { /* not on this runtime */ }
 
