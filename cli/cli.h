@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "err.h"
+#include "run.h"
 
 #define IG_EXIT_OK        0
 #define IG_EXIT_FAIL      1
@@ -57,5 +58,24 @@ int ig_cli_usage_error(const char *verb, const char *fmt, ...)
 /* Finds runtimes/runtimes.json ($IGNITE_DATADIR, the source tree, the install
  * prefix). Returns a static path. */
 const char *ig_cli_runtimes_file(void);
+
+/* What verbs that check or run a service share. */
+struct ig_cli_ctx {
+	struct ig_runtime_registry *registry;
+	struct ig_docker *docker;
+	struct ig_store *store;
+	struct ig_run_ctx run;          /* borrows the three above */
+};
+
+#define IG_CLI_DOCKER 1             /* open a Docker client (DOCKER_HOST) */
+#define IG_CLI_STORE  2             /* open the run store */
+
+/* Loads the runtime registry and, as flags ask, a Docker client and the run
+ * store (runs_dir, or $IGNITE_RUNS_DIR, or ~/.local/state/ignite/runs).
+ * Prints the error and returns -1 on failure. */
+int ig_cli_ctx_open(struct ig_cli_ctx *cx, int flags, const char *runs_dir);
+
+/* Frees what ig_cli_ctx_open made. */
+void ig_cli_ctx_close(struct ig_cli_ctx *cx);
 
 #endif
