@@ -19,7 +19,7 @@ enum state {
 };
 
 struct ig_channel {
-	unsigned char key[IG_CHANNEL_KEY_LEN];
+	char          key[IG_CHANNEL_KEY_LEN];
 	enum state    st;
 	char         *line;             /* record bytes after "\x1e" */
 	size_t        len;
@@ -31,7 +31,7 @@ struct ig_channel {
 };
 
 struct ig_channel *
-ig_channel_new(const unsigned char key[IG_CHANNEL_KEY_LEN])
+ig_channel_new(const char key[IG_CHANNEL_KEY_LEN])
 {
 	struct ig_channel *ch = calloc(1, sizeof(*ch));
 
@@ -59,7 +59,7 @@ ig_channel_free(struct ig_channel *ch)
 }
 
 static void
-mac_hex(const unsigned char *key, const char *msg, size_t len, char hex[65])
+mac_hex(const char *key, const char *msg, size_t len, char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -268,23 +268,25 @@ ig_channel_find(const struct ig_channel *ch, const char *type)
 }
 
 int
-ig_channel_keygen(unsigned char key[IG_CHANNEL_KEY_LEN], char hex[2 * IG_CHANNEL_KEY_LEN + 1])
+ig_channel_keygen(char key[IG_CHANNEL_KEY_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";
+	unsigned char rnd[IG_CHANNEL_KEY_LEN / 2];
 	size_t i;
 
-	if (getrandom(key, IG_CHANNEL_KEY_LEN, 0) != IG_CHANNEL_KEY_LEN)
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return -1;
-	for (i = 0; i < IG_CHANNEL_KEY_LEN; i++) {
-		hex[2 * i] = digits[key[i] >> 4];
-		hex[2 * i + 1] = digits[key[i] & 15];
+	for (i = 0; i < sizeof(rnd); i++) {
+		key[2 * i] = digits[rnd[i] >> 4];
+		key[2 * i + 1] = digits[rnd[i] & 15];
 	}
-	hex[2 * IG_CHANNEL_KEY_LEN] = '\0';
+	key[IG_CHANNEL_KEY_LEN] = '\0';
+	OPENSSL_cleanse(rnd, sizeof(rnd));
 	return 0;
 }
 
 int
-ig_channel_format(const unsigned char key[IG_CHANNEL_KEY_LEN], uint64_t seq,
+ig_channel_format(const char key[IG_CHANNEL_KEY_LEN], uint64_t seq,
     const char *json, struct ig_buf *out)
 {
 	struct ig_buf signed_text;

@@ -7,9 +7,9 @@
  *
  *     "\n" "\x1e" "IGNITE1 " <seq> " " <json> " " <hmac-hex> "\n"
  *
- * where hmac = HMAC-SHA256(key, "<seq> <json>") and key is a fresh 256-bit
- * secret delivered to the launcher on stdin, never in the environment or
- * argv. The parser is incremental (records may be split across reads at any
+ * where hmac = HMAC-SHA256(key, "<seq> <json>") and key is the 64 lowercase
+ * hex characters of a fresh 256-bit secret, used as text (not hex-decoded),
+ * delivered to the launcher on stdin, never in the environment or argv. The parser is incremental (records may be split across reads at any
  * byte) and passes everything that is not a valid record through as the
  * service's stderr. A record whose MAC or sequence number is wrong — a
  * service trying to forge one — is kept as ordinary output and counted.
@@ -25,14 +25,14 @@
 
 struct json_object;
 
-#define IG_CHANNEL_KEY_LEN   32
+#define IG_CHANNEL_KEY_LEN   64          /* hex characters of 256 random bits */
 #define IG_CHANNEL_LINE_MAX  (64 * 1024)   /* longest record accepted */
 #define IG_CHANNEL_RECORDS_MAX 1000        /* records kept per run; the rest are counted */
 
 struct ig_channel;
 
 /* Creates a parser for key. Returns NULL on allocation failure. */
-struct ig_channel *ig_channel_new(const unsigned char key[IG_CHANNEL_KEY_LEN]);
+struct ig_channel *ig_channel_new(const char key[IG_CHANNEL_KEY_LEN]);
 
 /* Frees ch. NULL-safe. */
 void ig_channel_free(struct ig_channel *ch);
@@ -59,15 +59,14 @@ bool   ig_channel_saw_exit(const struct ig_channel *ch);
 /* Finds the first verified record with "t" == type (borrowed), or NULL. */
 struct json_object *ig_channel_find(const struct ig_channel *ch, const char *type);
 
-/* Fills key with random bytes and hex with its lowercase hex form
- * (2*IG_CHANNEL_KEY_LEN chars + NUL). Returns 0, or -1 if the kernel's random
- * source fails. */
-int ig_channel_keygen(unsigned char key[IG_CHANNEL_KEY_LEN],
-    char hex[2 * IG_CHANNEL_KEY_LEN + 1]);
+/* Fills key with a fresh key: IG_CHANNEL_KEY_LEN lowercase hex characters
+ * of 256 random bits, NUL-terminated. Returns 0, or -1 if the kernel's
+ * random source fails. */
+int ig_channel_keygen(char key[IG_CHANNEL_KEY_LEN + 1]);
 
 /* Formats a record exactly as the launcher does (for tests and tools):
  * appends it to out. Returns 0 or -1 when out is full. */
-int ig_channel_format(const unsigned char key[IG_CHANNEL_KEY_LEN], uint64_t seq,
+int ig_channel_format(const char key[IG_CHANNEL_KEY_LEN], uint64_t seq,
     const char *json, struct ig_buf *out);
 
 #endif

@@ -500,8 +500,7 @@ int
 ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
     struct ig_exec_result *res, struct ig_err *err)
 {
-	unsigned char key[IG_CHANNEL_KEY_LEN];
-	char key_hex[2 * IG_CHANNEL_KEY_LEN + 1], name[80];
+	char key_hex[IG_CHANNEL_KEY_LEN + 1], name[80];
 	struct json_object *config = NULL, *rec;
 	struct ig_docker_attach *at = NULL;
 	struct ig_cgroup *cg = NULL;
@@ -530,11 +529,11 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 		ig_err_set(err, IG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (ig_channel_keygen(key, key_hex) != 0) {
+	if (ig_channel_keygen(key_hex) != 0) {
 		ig_err_sys(err, IG_EIO, "getrandom");
 		goto out;
 	}
-	if ((io.ch = ig_channel_new(key)) == NULL) {
+	if ((io.ch = ig_channel_new(key_hex)) == NULL) {
 		ig_err_set(err, IG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -674,7 +673,6 @@ out:
 	if (line.data != NULL)
 		OPENSSL_cleanse(line.data, line.len);
 	ig_buf_free(&line);
-	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(key_hex, sizeof(key_hex));
 	ig_docker_attach_free(at);
 	ig_cgroup_close(cg);
