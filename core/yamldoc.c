@@ -801,6 +801,10 @@ suggest(const struct ig_yfield *fields, const char *key, size_t klen)
 		if (klen < 3)
 			continue;
 		d = edit_distance(key, klen, f->key, fl);
+		/* "networking" for "network", "allowedCommand" for "allowedCommands". */
+		if (d > 2 && klen >= 4 && fl >= 4 &&
+		    strncmp(key, f->key, klen < fl ? klen : fl) == 0)
+			d = 2;
 		if (d < best_d) {
 			best_d = d;
 			best = f;
