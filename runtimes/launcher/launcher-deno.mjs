@@ -11,6 +11,8 @@ import cp from 'node:child_process';
 import path from 'node:path';
 import url from 'node:url';
 import process from 'node:process';
+import { Readable } from 'node:stream';
+import { Buffer } from 'node:buffer';
 import * as P from './common.mjs';
 import { installNodeHooks, wrapMethod, toText, accessDenied } from './hooks.mjs';
 
@@ -165,11 +167,21 @@ if (typeof stdinText === 'string') {
 		},
 	};
 	try { Object.defineProperty(Deno, 'stdin', { configurable: true, enumerable: true, get: () => fake }); } catch { /* read-only */ }
+	let stream = null;
+	try {
+		Object.defineProperty(process, 'stdin', {
+			configurable: true, enumerable: true,
+			get() {
+				if (stream === null) { stream = Readable.from([Buffer.from(data)]); stream.fd = 0; stream.isTTY = false; }
+				return stream;
+			},
+		});
+	} catch { /* read-only */ }
 	wrapMethod(fs, 'readFileSync', (orig) => function (...a) {
 		if (a[0] !== 0 && a[0] !== '/dev/stdin') return Reflect.apply(orig, this, a);
 		const o = a[1];
 		const enc = typeof o === 'string' ? o : (o && typeof o === 'object' ? o.encoding : null);
-		return enc ? stdinText : new Uint8Array(data);
+		return enc ? Buffer.from(data).toString(enc) : Buffer.from(data);
 	});
 }
 
