@@ -50,6 +50,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ASAN_CORE_OBJ := $(CORE_SRC:%.c=$(B)/asan/%.o)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 ASAN_CLI_OBJ  := $(CLI_SRC:%.c=$(B)/asan/%.o)
+ENGINE_SRC    := $(sort $(wildcard tests/engine/test_*.c))
+ENGINE_BIN    := $(ENGINE_SRC:tests/engine/%.c=$(B)/engine/%)
 
 PROGS     := $(B)/ignite
 ifneq ($(FCGI_SRC),)
@@ -93,6 +95,11 @@ $(B)/asan/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(B)/asan/libignite.a $(wildca
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -iquote tests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/asan/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
 
+# Tests that need the real Docker engine (cmocka, run by the docker/all suites).
+$(B)/engine/%: tests/engine/%.c $(UNIT_SUPPORT) $(B)/libignite.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
+
 unit: $(UNIT_BIN)
 	@tests/run-suites.sh unit
 
@@ -107,7 +114,7 @@ runtimes:
 
 # Everything: dependencies, engine, images, then every suite with one summary.
 test: deps
-	@$(MAKE) --no-print-directory all $(B)/asan/ignite $(UNIT_BIN) $(ASAN_UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(B)/asan/ignite $(UNIT_BIN) $(ASAN_UNIT_BIN) $(ENGINE_BIN)
 	@tests/run-suites.sh all
 
 run: deps

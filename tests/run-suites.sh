@@ -5,7 +5,7 @@
 #   tests/run-suites.sh unit        C unit tests (cmocka)
 #   tests/run-suites.sh unit-asan   the same under AddressSanitizer + UBSan
 #   tests/run-suites.sh cli         the ignite CLI, as a user runs it (pytest)
-#   tests/run-suites.sh docker      execution against a real dockerd (pytest)
+#   tests/run-suites.sh docker      against a real dockerd: C engine tests, then pytest
 #   tests/run-suites.sh all         everything; starts (and stops) dockerd, builds runtimes
 #
 # Exit status is non-zero when anything failed.
@@ -90,13 +90,16 @@ case "${1:-all}" in
 unit)      suite_unit "$B/tests" unit ;;
 unit-asan) suite_unit "$B/asan/tests" unit-asan ;;
 cli)       suite_pytest tests/cli cli ;;
-docker)    start_engine && suite_pytest tests/integration docker ;;
+docker)    start_engine && { suite_unit "$B/engine" engine; suite_pytest tests/integration docker; } ;;
 all)
   suite_unit "$B/tests" unit
   suite_unit "$B/asan/tests" unit-asan
   suite_pytest tests/cli cli
-  if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; then
-    start_engine && suite_pytest tests/integration docker
+  if start_engine; then
+    suite_unit "$B/engine" engine
+    if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; then
+      suite_pytest tests/integration docker
+    fi
   fi
   ;;
 *) echo "usage: $0 unit|unit-asan|cli|docker|all" >&2; exit 2 ;;
