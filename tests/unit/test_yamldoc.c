@@ -450,8 +450,8 @@ test_many_keys_duplicate_check_is_fast(void **state)
 /* ---- hostile bytes ----------------------------------------------------- */
 
 static const char *const seeds[] = {
-	"service:\n  name: svc\n  runtime: node@24\n  entry: index.ts\n  memoryMb: 128\n"
-	"  timeoutMs: 5000\n  env: { A: \"1\", B: 'x' }\npreflight:\n  memory: { baseMb: 50 }\n",
+	("service:\n  name: svc\n  runtime: node@24\n  entry: index.ts\n  memoryMb: 128\n"
+	 "  timeoutMs: 5000\n  env: { A: \"1\", B: 'x' }\npreflight:\n  memory: { baseMb: 50 }\n"),
 	"security:\n  process:\n    allowedCommands: [ls, \"/bin/cat\"]\n",
 	"a: &x [1, *x]\n--- \nb: !!str |\n  text\n? [c]\n: d\n",
 	"{a: [b, {c: d}], \"e\\u00e9\\0\": 'f''g', h: >-\n  folded\n}\n",
