@@ -48,8 +48,10 @@ void ig_cli_error(const char *subject, const char *fmt, ...)
 /* Prints an ig_err as one line on stderr: "ignite: <msg>". */
 void ig_cli_print_err(const struct ig_err *err);
 
-/* Prints every diagnostic as "<dir>/<file>:<line>: <msg>", one per line. */
-void ig_cli_print_diags(const char *dir, const struct ig_diags *d);
+/* Prints why a service directory is invalid: every diagnostic as
+ * "<dir>/<file>:<line>: <msg>", one per line, then "ignite: <dir>: <err>"
+ * (the summary, or the only error when there are no diagnostics). */
+void ig_cli_print_invalid(const char *dir, const struct ig_diags *d, const struct ig_err *err);
 
 /* Prints the usage-error hint "Try 'ignite <verb> --help'." and returns IG_EXIT_USAGE. */
 int ig_cli_usage_error(const char *verb, const char *fmt, ...)

@@ -156,10 +156,7 @@ ig_cmd_env(int argc, char **argv)
 		struct json_object *lk;
 
 		if (ig_service_load(dir, false, &svc, &diags, &err) != 0) {
-			if (diags.n > 0)
-				ig_cli_print_diags(dir, &diags);
-			else
-				ig_cli_error(dir, "%s", err.msg);
+			ig_cli_print_invalid(dir, &diags, &err);
 			rc = IG_EXIT_INVALID;
 			goto out;
 		}

@@ -62,10 +62,7 @@ ig_cmd_lock(int argc, char **argv)
 		return ig_cli_usage_error("lock", "expected one service directory");
 	dir = argv[optind];
 	if (ig_service_load(dir, false, &svc, &diags, &err) != 0) {
-		if (diags.n > 0)
-			ig_cli_print_diags(dir, &diags);
-		else
-			ig_cli_error(dir, "%s", err.msg);
+		ig_cli_print_invalid(dir, &diags, &err);
 		rc = IG_EXIT_INVALID;
 		goto out;
 	}
@@ -92,7 +89,7 @@ ig_cmd_lock(int argc, char **argv)
 	}
 	if (ig_lock_load(dir, &old, &diags, &err) != 0) {
 		if (diags.n > 0) {
-			ig_cli_print_diags(dir, &diags);
+			ig_cli_print_invalid(dir, &diags, &err);
 			rc = IG_EXIT_INVALID;
 		} else {
 			ig_cli_error(dir, "%s%s", err.msg,

@@ -95,10 +95,7 @@ preflight_verb(int argc, char **argv, const char *verb)
 		return IG_EXIT_FAIL;
 	}
 	if (ig_run_prepare(&cx.run, dir, false, runtime, &p, &diags, &err) != 0) {
-		if (diags.n > 0)
-			ig_cli_print_diags(dir, &diags);
-		else
-			ig_cli_error(dir, "%s", err.msg);
+		ig_cli_print_invalid(dir, &diags, &err);
 		if (json)
 			print_invalid_json(fp, dir, &diags, &err);
 		rc = IG_EXIT_INVALID;

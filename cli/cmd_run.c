@@ -217,10 +217,7 @@ ig_cmd_run(int argc, char **argv)
 	st = ig_run_service(&cx.run, &req, &report, &diags, &err);
 	switch (st) {
 	case IG_RUN_INVALID:
-		if (diags.n > 0)
-			ig_cli_print_diags(req.dir, &diags);
-		else
-			ig_cli_error(req.dir, "%s", err.msg);
+		ig_cli_print_invalid(req.dir, &diags, &err);
 		rc = IG_EXIT_INVALID;
 		goto out;
 	case IG_RUN_FAILED:

@@ -64,7 +64,7 @@ ig_cli_print_err(const struct ig_err *err)
 }
 
 void
-ig_cli_print_diags(const char *dir, const struct ig_diags *d)
+ig_cli_print_invalid(const char *dir, const struct ig_diags *d, const struct ig_err *err)
 {
 	char line[1024];
 	size_t i, dl = strlen(dir);
@@ -78,6 +78,8 @@ ig_cli_print_diags(const char *dir, const struct ig_diags *d)
 	}
 	if (d->dropped > 0)
 		fprintf(stderr, "%s: … and %zu more problems\n", dir, d->dropped);
+	if (err != NULL && err->msg[0] != '\0')
+		ig_cli_error(dir, "%s", err->msg);
 }
 
 int

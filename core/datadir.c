@@ -23,16 +23,23 @@ ig_datadir_locate(const char *override, const char *rel, char *out, size_t outle
 {
 	char exe[4096], up[4096 + 32];
 	ssize_t n;
+	int i;
 
 	if (override != NULL && *override != '\0' && try_path(out, outlen, override, rel))
 		return 0;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(up, sizeof(up), "%s/..", dirname(exe));
-		if (try_path(out, outlen, up, rel))
-			return 0;
-		snprintf(up + strlen(up), sizeof(up) - strlen(up), "/share/ignite");
+		/* A source tree: build/ignite, build/asan/ignite … */
+		snprintf(up, sizeof(up), "%s", dirname(exe));
+		for (i = 0; i < 3; i++) {
+			size_t l = strlen(up);
+			snprintf(up + l, sizeof(up) - l, "/..");
+			if (try_path(out, outlen, up, rel))
+				return 0;
+		}
+		/* An installed tree: <prefix>/bin/ignite → <prefix>/share/ignite. */
+		snprintf(up, sizeof(up), "%s/../share/ignite", dirname(exe));
 		if (try_path(out, outlen, up, rel))
 			return 0;
 	}
