@@ -171,7 +171,7 @@ def test_every_error_at_once_with_path_and_line(ignite, tmp_path):
     assert len(problems) >= 5, r.stderr
     for line in problems:
         assert line.startswith(f"{d}/service.yaml:"), line
-    assert summary.startswith(f"ignite: {d}: invalid configuration"), summary
+    assert summary.startswith(f"ignite: {d}: service.yaml: invalid configuration"), summary
     text = r.stderr
     assert "service.name" in text and "service.entry" in text
     assert "service.memoryMb" in text and "service.timeoutMs" in text
