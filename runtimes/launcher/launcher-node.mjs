@@ -154,7 +154,8 @@ if (typeof stdinText === 'string') {
 		return enc ? data.toString(enc) : Buffer.from(data);
 	});
 	if (isBun) {
-		try { Object.defineProperty(Bun, 'stdin', { configurable: true, enumerable: true, value: new Blob([data]) }); } catch { /* read-only */ }
+		// Writable but not configurable on bun: assign.
+		try { Bun.stdin = new Blob([data]); } catch { /* read-only */ }
 	}
 }
 

@@ -347,16 +347,21 @@ def test_async_error_and_exit_codes(rt, ver, service):
 @pytest.mark.parametrize("rt,ver", IMAGES, ids=IDS)
 def test_stdin_text_reaches_service(rt, ver, service):
     d = service("stdin.mjs", """
+import fs from "node:fs";
 let s = "";
 for await (const c of process.stdin) s += c;
-console.log(JSON.stringify({ stdin: s }));
+let native = fs.readFileSync(0, "utf8");
+if (globalThis.Bun) native = await Bun.stdin.text();
+if (globalThis.Deno) native = await new Response(Deno.stdin.readable).text();
+console.log(JSON.stringify({ stdin: s, native }));
 """)
-    r = run(rt, ver, d, "stdin.mjs", input_={}, stdin="line one\nline two ✓")
+    text = "line one\nline two ✓"
+    r = run(rt, ver, d, "stdin.mjs", input_={}, stdin=text)
     check_protocol(r, rt, ver, 0)
-    assert r.lines() == [{"stdin": "line one\nline two ✓"}], r
+    assert r.lines() == [{"stdin": text, "native": text}], r
     r = run(rt, ver, d, "stdin.mjs", input_={})
     check_protocol(r, rt, ver, 0)
-    assert r.lines() == [{"stdin": ""}], r
+    assert r.lines() == [{"stdin": "", "native": ""}], r
 
 
 @pytest.mark.parametrize("rt,ver", IMAGES, ids=IDS)
