@@ -43,13 +43,16 @@ for a in "$@"; do
 	esac
 done
 
-for tool in docker npm tar ldd sha256sum "$PY"; do
+for tool in docker npm tar ldd sha256sum flock "$PY"; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is required (scripts/deps.sh installs it)"
 done
 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
 	die "Docker engine not reachable (${DOCKER_HOST:-unix:///var/run/docker.sock}); start dockerd first"
 mkdir -p "$CACHE"
-rm -rf "$CACHE"/build.* # left by an interrupted run
+# One build at a time per checkout (make runtimes, the tests and CI may overlap).
+exec 9>"$CACHE/.lock"
+flock 9 || die "cannot lock $CACHE/.lock"
+rm -rf "$CACHE"/build.* # left by an interrupted run; safe under the lock
 
 # name version package integrity packageBinary, one line per image, checked.
 plan=$("$PY" - "$SPEC" <<'PYEOF'
