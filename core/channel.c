@@ -129,9 +129,13 @@ emit(struct ig_buf *out, const char *p, size_t n)
 	return n == 0 || ig_buf_append_trunc(out, p, n);
 }
 
-/* Handles a complete candidate record; returns false if output was dropped. */
+/* Handles a complete candidate record (its terminating "\n" consumed).
+ * A verified record is taken; anything else is output, and its "\n" may be
+ * the start of the next record (a fake partial header written just before a
+ * real record must not swallow it), so the caller resumes in S_NEWLINE.
+ * Returns false if output was dropped. */
 static bool
-end_record(struct ig_channel *ch, struct ig_buf *out)
+end_record(struct ig_channel *ch, struct ig_buf *out, bool *verified)
 {
 	struct json_object *rec = verify(ch, ch->line, ch->len), *t;
 	bool ok = true;
@@ -151,8 +155,8 @@ end_record(struct ig_channel *ch, struct ig_buf *out)
 			ch->forged++;
 		ok = emit(out, "\n\x1e", 2);
 		ok = emit(out, ch->line, ch->len) && ok;
-		ok = emit(out, "\n", 1) && ok;
 	}
+	*verified = rec != NULL;
 	ch->len = 0;
 	return ok;
 }
@@ -201,9 +205,10 @@ ig_channel_feed(struct ig_channel *ch, const char *p, size_t n, struct ig_buf *o
 			memcpy(ch->line + ch->len, p + start, i - start);
 			ch->len += i - start;
 			if (i < n) {
+				bool verified;
 				i++;
-				ok = end_record(ch, out) && ok;
-				ch->st = S_TEXT;
+				ok = end_record(ch, out, &verified) && ok;
+				ch->st = verified ? S_TEXT : S_NEWLINE;
 			}
 			break;
 		}
@@ -260,6 +265,20 @@ ig_channel_find(const struct ig_channel *ch, const char *type)
 	struct json_object *r, *t;
 
 	for (i = 0; i < n; i++) {
+		r = json_object_array_get_idx(ch->records, i);
+		if (json_object_object_get_ex(r, "t", &t) && strcmp(json_object_get_string(t), type) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+struct json_object *
+ig_channel_find_last(const struct ig_channel *ch, const char *type)
+{
+	size_t i = json_object_array_length(ch->records);
+	struct json_object *r, *t;
+
+	while (i-- > 0) {
 		r = json_object_array_get_idx(ch->records, i);
 		if (json_object_object_get_ex(r, "t", &t) && strcmp(json_object_get_string(t), type) == 0)
 			return r;

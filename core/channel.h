@@ -59,6 +59,10 @@ bool   ig_channel_saw_exit(const struct ig_channel *ch);
 /* Finds the first verified record with "t" == type (borrowed), or NULL. */
 struct json_object *ig_channel_find(const struct ig_channel *ch, const char *type);
 
+/* Finds the last verified record with "t" == type (borrowed), or NULL: when
+ * several "exit" records verify, the last one counts. */
+struct json_object *ig_channel_find_last(const struct ig_channel *ch, const char *type);
+
 /* Fills key with a fresh key: IG_CHANNEL_KEY_LEN lowercase hex characters
  * of 256 random bits, NUL-terminated. Returns 0, or -1 if the kernel's
  * random source fails. */

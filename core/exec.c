@@ -118,62 +118,112 @@ owner_alive(const char *token)
 	return proc_start_time(pid, &have) == 0 && have == want;
 }
 
-/* The runtime's policy-dependent arguments (runtimes.json "args"; see
- * runtimes/README.md): base flags, then the spawn and network switches. */
+/* Looks key up in the version's fragment object `which` ("args" or
+ * "launcherArgs") first, then the runtime's: a version overrides key by key. */
+static struct json_object *
+fragment(const struct ig_runtime_resolved *rt, const char *which, const char *key)
+{
+	struct json_object *obj, *v;
+
+	if (rt->version_json != NULL && json_object_object_get_ex(rt->version_json, which, &obj) &&
+	    json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, &v))
+		return v;
+	if (rt->runtime_json != NULL && json_object_object_get_ex(rt->runtime_json, which, &obj) &&
+	    json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, &v))
+		return v;
+	return NULL;
+}
+
+/* Appends the strings of src, with "{commands}" replaced by commands. */
 static int
-runtime_args(const struct ig_exec_spec *spec, struct json_object *dst, struct ig_err *err)
+append_fragment(struct json_object *dst, struct json_object *src, const char *commands)
+{
+	size_t i, n;
+
+	if (src == NULL || !json_object_is_type(src, json_type_array))
+		return 0;
+	n = json_object_array_length(src);
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(src, i);
+		const char *s, *at;
+		char *joined = NULL;
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		s = json_object_get_string(v);
+		if (commands != NULL && (at = strstr(s, "{commands}")) != NULL) {
+			if (asprintf(&joined, "%.*s%s%s", (int)(at - s), s, commands,
+			    at + strlen("{commands}")) < 0)
+				return -1;
+			json_object_array_add(dst, jstr(joined));
+			free(joined);
+		} else {
+			json_object_array_add(dst, jstr(s));
+		}
+	}
+	return 0;
+}
+
+/* The policy-dependent argv fragment `which` (runtimes/README.md, "The
+ * container Cmd"): base, then the network, filesystem and spawn selections.
+ * Outside audit mode the permissive selections apply. */
+static int
+runtime_args(const struct ig_exec_spec *spec, const char *which, struct json_object *dst,
+    struct ig_err *err)
 {
 	const struct ig_policy *p = spec->policy;
-	struct json_object *args = NULL, *v;
+	const struct ig_runtime_resolved *rt = spec->rt;
 	bool net = !spec->audit || p->network_enabled;
+	bool ro = spec->audit && p->fs_read_only;
+	bool spawn = !spec->audit || p->allow_spawn;
+	bool listed = spawn && spec->audit && p->allowed_commands_n > 0;
+	struct ig_buf cmds;
+	size_t i;
+	int rc = -1;
 
-	if (spec->rt->runtime_json == NULL ||
-	    !json_object_object_get_ex(spec->rt->runtime_json, "args", &args) ||
-	    !json_object_is_type(args, json_type_object))
-		return 0;
-	if (json_object_object_get_ex(args, "base", &v))
-		append_json_strings(dst, v);
-	if (!p->allow_spawn) {
-		if (json_object_object_get_ex(args, "spawnDenied", &v))
-			append_json_strings(dst, v);
-	} else if (p->allowed_commands_n == 0) {
-		if (json_object_object_get_ex(args, "spawnAllowed", &v))
-			append_json_strings(dst, v);
-	} else if (json_object_object_get_ex(args, "spawnAllowList", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		/* "--allow-run={commands}" with the policy's list joined by ",". */
-		const char *tmpl = json_object_get_string(v), *at = strstr(tmpl, "{commands}");
-		struct ig_buf b;
-		size_t i;
-
-		ig_buf_init(&b, 64 * 1024);
-		if (at == NULL || ig_buf_append(&b, tmpl, (size_t)(at - tmpl)) != 0)
-			goto bad;
+	ig_buf_init(&cmds, 64 * 1024);
+	if (listed) {
 		for (i = 0; i < p->allowed_commands_n; i++) {
 			if (strchr(p->allowed_commands[i], ',') != NULL ||
-			    (i > 0 && ig_buf_puts(&b, ",") != 0) ||
-			    ig_buf_puts(&b, p->allowed_commands[i]) != 0)
-				goto bad;
+			    (i > 0 && ig_buf_puts(&cmds, ",") != 0) ||
+			    ig_buf_puts(&cmds, p->allowed_commands[i]) != 0) {
+				ig_err_set(err, IG_EINVAL, "policy: process.allowedCommands entries "
+				    "must not contain ','");
+				goto out;
+			}
 		}
-		if (ig_buf_puts(&b, at + strlen("{commands}")) != 0)
-			goto bad;
-		json_object_array_add(dst, jstr(b.data));
-		ig_buf_free(&b);
-		if (json_object_object_get_ex(args, "spawnAllowListExtra", &v))
-			append_json_strings(dst, v);
-		goto network;
-bad:
-		ig_buf_free(&b);
-		ig_err_set(err, IG_EINVAL, "policy: allowedCommands cannot be expressed for %s",
-		    spec->rt->name);
-		return -1;
-	} else if (json_object_object_get_ex(args, "spawnAllowed", &v)) {
-		append_json_strings(dst, v);
 	}
-network:
-	if (json_object_object_get_ex(args, net ? "networkAllowed" : "networkDenied", &v))
-		append_json_strings(dst, v);
-	return 0;
+	if (append_fragment(dst, fragment(rt, which, "base"), NULL) != 0 ||
+	    append_fragment(dst, fragment(rt, which, net ? "networkAllowed" : "networkDenied"), NULL) != 0 ||
+	    append_fragment(dst, fragment(rt, which, ro ? "fsReadOnly" : "fsWritable"), NULL) != 0 ||
+	    append_fragment(dst, fragment(rt, which, !spawn ? "spawnDenied" :
+	    listed ? "spawnAllowedCommands" : "spawnAllowed"), listed ? cmds.data : NULL) != 0) {
+		ig_err_set(err, IG_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	ig_buf_free(&cmds);
+	return rc;
+}
+
+/* Environment names a service may not set: they load code or change the
+ * runtime before the launcher has taken the key (runtimes/README.md). */
+static bool
+env_name_reserved(const char *name)
+{
+	static const char *const exact[] = { "NODE_OPTIONS", "NODE_PATH", "NODE_EXTRA_CA_CERTS",
+	    "HOME", "PATH" };
+	static const char *const prefix[] = { "LD_", "BUN_", "DENO_", "IGNITE_", "NODE_REPL_" };
+	size_t i;
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	for (i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (strncmp(name, prefix[i], strlen(prefix[i])) == 0)
+			return true;
+	return false;
 }
 
 int
@@ -187,7 +237,6 @@ ig_exec_container_config(const struct ig_exec_spec *spec, struct json_object **o
 	char buf[512], *entry_path = NULL;
 	long tmpfs_mb, pids = lim->pids > 0 ? lim->pids : IG_PIDS_LIMIT_DEFAULT;
 	size_t i;
-	int inserted = 0;
 
 	if (spec->host_dir == NULL || spec->host_dir[0] != '/' || strchr(spec->host_dir, ',') != NULL) {
 		ig_err_set(err, IG_EINVAL, "service directory must be an absolute path without ','");
@@ -208,39 +257,43 @@ ig_exec_container_config(const struct ig_exec_spec *spec, struct json_object **o
 	}
 	c = json_object_new_object();
 	json_object_object_add(c, "Image", jstr(spec->rt->image));
-	/* argv: the runtime's command with its policy arguments at "{args}"
-	 * (or right after the binary), then the entry file. */
+	/* argv: command[0:argsAt] + runtime flags + command[argsAt:] +
+	 * launcher options + the entry. */
 	cmd = json_object_new_array();
-	for (i = 0; i < spec->rt->command_n; i++) {
-		if (strcmp(spec->rt->command[i], "{args}") == 0) {
-			if (runtime_args(spec, cmd, err) != 0)
+	json_object_object_add(c, "Cmd", cmd);
+	{
+		size_t at = spec->rt->command_n > 1 ? 1 : spec->rt->command_n;
+
+		if (spec->rt->runtime_json != NULL &&
+		    json_object_object_get_ex(spec->rt->runtime_json, "argsAt", &v) &&
+		    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
+		    (size_t)json_object_get_int64(v) <= spec->rt->command_n)
+			at = (size_t)json_object_get_int64(v);
+		for (i = 0; i < spec->rt->command_n; i++) {
+			if (i == at && runtime_args(spec, "args", cmd, err) != 0)
 				goto fail;
-			inserted = 1;
-			continue;
+			json_object_array_add(cmd, jstr(spec->rt->command[i]));
 		}
-		json_object_array_add(cmd, jstr(spec->rt->command[i]));
-		if (i == 0 && !inserted) {
-			int later = 0;
-			size_t j;
-			for (j = 1; j < spec->rt->command_n; j++)
-				later |= strcmp(spec->rt->command[j], "{args}") == 0;
-			if (!later) {
-				if (runtime_args(spec, cmd, err) != 0)
-					goto fail;
-				inserted = 1;
-			}
-		}
+		if (at == spec->rt->command_n && runtime_args(spec, "args", cmd, err) != 0)
+			goto fail;
+		if (runtime_args(spec, "launcherArgs", cmd, err) != 0)
+			goto fail;
 	}
 	json_object_array_add(cmd, jstr(entry_path));
-	json_object_object_add(c, "Cmd", cmd);
 	json_object_object_add(c, "Entrypoint", NULL);
 	/* Environment: the service's own, plus what the runtime needs. The
 	 * host's environment never reaches the container. */
 	env = json_object_new_array();
+	json_object_object_add(c, "Env", env);
 	if (spec->rt->runtime_json != NULL && json_object_object_get_ex(spec->rt->runtime_json, "env", &v))
 		append_json_strings(env, v);
 	json_object_array_add(env, jstr("HOME=/tmp"));
 	for (i = 0; i < spec->env_n; i++) {
+		if (env_name_reserved(spec->env[i].name)) {
+			ig_err_set(err, IG_EINVAL, "env %s: reserved; a service may not set it",
+			    spec->env[i].name);
+			goto fail;
+		}
 		snprintf(buf, sizeof(buf), "%s=", spec->env[i].name);
 		{
 			struct ig_buf b;
@@ -254,7 +307,6 @@ ig_exec_container_config(const struct ig_exec_spec *spec, struct json_object **o
 			ig_buf_free(&b);
 		}
 	}
-	json_object_object_add(c, "Env", env);
 	json_object_object_add(c, "User", jstr(IG_CONTAINER_USER));
 	json_object_object_add(c, "WorkingDir", jstr("/app"));
 	json_object_object_add(c, "AttachStdin", json_object_new_boolean(1));
@@ -633,7 +685,7 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	/* Launcher facts: init time, and its own memory figure as a fallback. */
 	if ((rec = ig_channel_find(io.ch, "loaded")) != NULL)
 		res->init_ms = int_field(rec, "initMs", -1);
-	if (res->memory_mb < 0 && (rec = ig_channel_find(io.ch, "exit")) != NULL) {
+	if (res->memory_mb < 0 && (rec = ig_channel_find_last(io.ch, "exit")) != NULL) {
 		struct json_object *mem;
 		if (json_object_object_get_ex(rec, "memory", &mem))
 			res->memory_mb = (double)int_field(mem, "rss", -1) / (1024.0 * 1024.0);

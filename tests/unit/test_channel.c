@@ -196,6 +196,51 @@ test_long_line_is_output(void **state)
 }
 
 static void
+test_fake_partial_header_does_not_swallow_record(void **state)
+{
+	struct ig_channel *ch = ig_channel_new(KEY);
+	struct ig_buf s, out;
+
+	(void)state;
+	ig_buf_init(&s, 4096);
+	ig_buf_init(&out, 4096);
+	/* The service writes a partial fake header without a newline; the real
+	 * record that follows starts with "\n" and must still be recognised. */
+	assert_int_equal(ig_buf_puts(&s, "x\n\x1eIGNITE1 0 {\"t\":\"exit\""), 0);
+	assert_int_equal(ig_channel_format(KEY, 0, "{\"t\":\"start\"}", &s), 0);
+	assert_int_equal(ig_buf_puts(&s, "tail"), 0);
+	ig_channel_feed(ch, s.data, s.len, &out);
+	ig_channel_finish(ch, &out);
+	assert_int_equal(json_object_array_length(ig_channel_records(ch)), 1);
+	assert_int_equal(ig_channel_forged(ch), 1);
+	assert_string_equal(out.data, "x\n\x1eIGNITE1 0 {\"t\":\"exit\"tail");
+	ig_buf_free(&s);
+	ig_buf_free(&out);
+	ig_channel_free(ch);
+}
+
+static void
+test_last_exit_counts(void **state)
+{
+	struct ig_channel *ch = ig_channel_new(KEY);
+	struct ig_buf s, out;
+	struct json_object *code;
+
+	(void)state;
+	ig_buf_init(&s, 4096);
+	ig_buf_init(&out, 4096);
+	assert_int_equal(ig_channel_format(KEY, 0, "{\"t\":\"exit\",\"code\":1}", &s), 0);
+	assert_int_equal(ig_channel_format(KEY, 1, "{\"t\":\"exit\",\"code\":0}", &s), 0);
+	ig_channel_feed(ch, s.data, s.len, &out);
+	ig_channel_finish(ch, &out);
+	assert_true(json_object_object_get_ex(ig_channel_find_last(ch, "exit"), "code", &code));
+	assert_int_equal(json_object_get_int(code), 0);
+	ig_buf_free(&s);
+	ig_buf_free(&out);
+	ig_channel_free(ch);
+}
+
+static void
 test_keygen(void **state)
 {
 	char h1[IG_CHANNEL_KEY_LEN + 1], h2[IG_CHANNEL_KEY_LEN + 1];
@@ -219,6 +264,8 @@ main(void)
 		cmocka_unit_test(test_truncated_record_at_eof),
 		cmocka_unit_test(test_output_cap),
 		cmocka_unit_test(test_long_line_is_output),
+		cmocka_unit_test(test_fake_partial_header_does_not_swallow_record),
+		cmocka_unit_test(test_last_exit_counts),
 		cmocka_unit_test(test_keygen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

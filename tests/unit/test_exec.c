@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "exec.h"
@@ -15,10 +16,15 @@
 #include "service.h"
 
 static const char RUNTIME_JSON[] =
-	"{\"name\":\"deno\",\"env\":[\"DENO_DIR=/tmp/deno\"],"
+	"{\"name\":\"deno\",\"env\":[\"DENO_DIR=/tmp/deno\"],\"argsAt\":2,"
 	"\"args\":{\"base\":[\"--no-prompt\"],\"spawnDenied\":[\"--deny-run\"],"
-	"\"spawnAllowed\":[\"--allow-run\"],\"spawnAllowList\":\"--allow-run={commands}\","
-	"\"networkDenied\":[\"--deny-net\"],\"networkAllowed\":[\"--allow-net\"]}}";
+	"\"spawnAllowed\":[\"--allow-run\"],\"spawnAllowedCommands\":[\"--allow-run={commands}\"],"
+	"\"networkDenied\":[\"--deny-net\"],\"networkAllowed\":[\"--allow-net\"],"
+	"\"fsReadOnly\":[\"--allow-write=/tmp\"],\"fsWritable\":[\"--allow-write\"]},"
+	"\"launcherArgs\":{\"networkDenied\":[\"--ignite-network=off\"],"
+	"\"networkAllowed\":[\"--ignite-network=on\"],"
+	"\"spawnDenied\":[\"--ignite-spawn=deny\"],\"spawnAllowed\":[\"--ignite-spawn=allow\"],"
+	"\"spawnAllowedCommands\":[\"--ignite-spawn=only:{commands}\"]}}";
 
 struct fixture {
 	struct ig_runtime_resolved rt;
@@ -38,13 +44,12 @@ setup(void **state)
 	memset(&fx, 0, sizeof(fx));
 	fx.command[0] = "/ignite/bin/deno";
 	fx.command[1] = "run";
-	fx.command[2] = "{args}";
-	fx.command[3] = "/ignite/launcher.ts";
+	fx.command[2] = "/ignite/launcher.mjs";
 	fx.rt.name = "deno";
 	fx.rt.version = "2.9.6";
 	fx.rt.image = "ignite-runtime/deno:2.9.6";
 	fx.rt.command = fx.command;
-	fx.rt.command_n = 4;
+	fx.rt.command_n = 3;
 	fx.rt.runtime_json = json_tokener_parse(RUNTIME_JSON);
 	fx.policy.fs_read_only = true;
 	fx.env[0].name = "PORT";
@@ -128,14 +133,17 @@ test_audit_hardening(void **state)
 	assert_string_equal(json_object_get_string(json_object_object_get(get(c, "Labels"),
 	    IG_LABEL_RUN)), "0123456789abcdef0123456789abcdef");
 	assert_non_null(json_object_object_get(get(c, "Labels"), IG_LABEL_OWNER));
-	/* argv: args expanded at {args}, deny switches, entry last. */
+	/* argv: command[0:argsAt] + flags + command[argsAt:] + launcher options + entry. */
 	cmd = get(c, "Cmd");
-	assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, 0)), "/ignite/bin/deno");
-	assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, 1)), "run");
-	assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, 2)), "--no-prompt");
-	assert_true(array_has(cmd, "--deny-run"));
-	assert_true(array_has(cmd, "--deny-net"));
-	assert_false(array_has(cmd, "--allow-run"));
+	{
+		static const char *const want[] = { "/ignite/bin/deno", "run", "--no-prompt", "--deny-net",
+		    "--allow-write=/tmp", "--deny-run", "/ignite/launcher.mjs", "--ignite-network=off",
+		    "--ignite-spawn=deny", "/app/src/index.ts" };
+		size_t k;
+		assert_int_equal(json_object_array_length(cmd), sizeof(want) / sizeof(want[0]));
+		for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd, k)), want[k]);
+	}
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(cmd,
 	    json_object_array_length(cmd) - 1)), "/app/src/index.ts");
 	/* Environment: the service's and the runtime's, never the host's. */
@@ -164,7 +172,9 @@ test_policy_relaxes(void **state)
 	assert_false(json_object_get_boolean(get(c, "HostConfig.ReadonlyRootfs")));
 	cmd = get(c, "Cmd");
 	assert_true(array_has(cmd, "--allow-run=ls,/usr/bin/env"));
+	assert_true(array_has(cmd, "--ignite-spawn=only:ls,/usr/bin/env"));
 	assert_true(array_has(cmd, "--allow-net"));
+	assert_true(array_has(cmd, "--allow-write"));
 	/* Capabilities stay dropped whatever the policy says. */
 	assert_true(array_has(get(c, "HostConfig.CapDrop"), "ALL"));
 	json_object_put(c);
@@ -219,6 +229,23 @@ test_rejects_unsafe_spec(void **state)
 }
 
 static void
+test_reserved_env_refused(void **state)
+{
+	static const char *const names[] = { "NODE_OPTIONS", "LD_PRELOAD", "DENO_DIR", "BUN_X",
+	    "IGNITE_INPUT", "PATH" };
+	struct json_object *c = NULL;
+	struct ig_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fx.env[0].name = (char *)names[i];
+		assert_int_equal(ig_exec_container_config(&fx.spec, &c, &err), -1);
+		assert_int_equal(err.code, IG_EINVAL);
+	}
+}
+
+static void
 test_tmpfs_smaller_than_memory(void **state)
 {
 	struct json_object *c = NULL;
@@ -246,6 +273,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_non_audit_keeps_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects_unsafe_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmpfs_smaller_than_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_env_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
