@@ -1,0 +1,160 @@
+/* session.c — signed session cookies and CSRF tokens. */
+#include "session.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct ig_sessions {
+	unsigned char secret[32];
+	long ttl;
+};
+
+static void
+hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+mac(const struct ig_sessions *s, const char *msg, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	HMAC(EVP_sha256(), s->secret, sizeof(s->secret), (const unsigned char *)msg, len, md, &mdlen);
+	hex(md, 32, out);
+}
+
+struct ig_sessions *
+ig_sessions_new(long ttl_s)
+{
+	struct ig_sessions *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	if (getrandom(s->secret, sizeof(s->secret), 0) != (ssize_t)sizeof(s->secret)) {
+		free(s);
+		return NULL;
+	}
+	s->ttl = ttl_s > 0 ? ttl_s : 12 * 3600;
+	return s;
+}
+
+void
+ig_sessions_free(struct ig_sessions *s)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	free(s);
+}
+
+long
+ig_sessions_ttl(const struct ig_sessions *s)
+{
+	return s->ttl;
+}
+
+static int
+keyid_ok(const char *k, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > IG_SESSION_KEYID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
+ig_session_issue(const struct ig_sessions *s, const char *keyid, time_t now,
+    char out[IG_SESSION_VALUE_MAX])
+{
+	char body[IG_SESSION_VALUE_MAX], m[65];
+	int n;
+
+	if (!keyid_ok(keyid, strlen(keyid)))
+		return -1;
+	n = snprintf(body, sizeof(body), "%s.%lld", keyid, (long long)(now + s->ttl));
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return -1;
+	mac(s, body, (size_t)n, m);
+	n = snprintf(out, IG_SESSION_VALUE_MAX, "%s.%s", body, m);
+	return n > 0 && n < IG_SESSION_VALUE_MAX ? 0 : -1;
+}
+
+int
+ig_session_check(const struct ig_sessions *s, const char *value, time_t now,
+    char keyid[IG_SESSION_KEYID_MAX + 1])
+{
+	const char *d1, *d2;
+	char m[65];
+	long long exp = 0;
+	size_t len, i;
+
+	if (value == NULL || (len = strlen(value)) >= IG_SESSION_VALUE_MAX)
+		return -1;
+	if ((d1 = strchr(value, '.')) == NULL || (d2 = strchr(d1 + 1, '.')) == NULL)
+		return -1;
+	if (!keyid_ok(value, (size_t)(d1 - value)) || d2 - d1 - 1 < 1 || d2 - d1 - 1 > 18 ||
+	    strlen(d2 + 1) != 64)
+		return -1;
+	for (i = 1; d1 + i < d2; i++) {
+		if (d1[i] < '0' || d1[i] > '9')
+			return -1;
+		exp = exp * 10 + (d1[i] - '0');
+	}
+	mac(s, value, (size_t)(d2 - value), m);
+	if (CRYPTO_memcmp(m, d2 + 1, 64) != 0)
+		return -1;
+	if (exp <= (long long)now)
+		return -1;
+	memcpy(keyid, value, (size_t)(d1 - value));
+	keyid[d1 - value] = '\0';
+	return 0;
+}
+
+int
+ig_session_pre_value(char out[IG_SESSION_VALUE_MAX])
+{
+	unsigned char r[16];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	hex(r, sizeof(r), out);
+	return 0;
+}
+
+void
+ig_session_csrf(const struct ig_sessions *s, const char *value, char out[IG_CSRF_LEN + 1])
+{
+	char buf[IG_SESSION_VALUE_MAX + 8];
+	int n = snprintf(buf, sizeof(buf), "csrf.%s", value ? value : "");
+
+	mac(s, buf, n > 0 ? (size_t)n : 0, out);
+}
+
+int
+ig_session_csrf_check(const struct ig_sessions *s, const char *value, const char *token)
+{
+	char want[IG_CSRF_LEN + 1];
+
+	if (value == NULL || token == NULL || strlen(token) != IG_CSRF_LEN)
+		return -1;
+	ig_session_csrf(s, value, want);
+	return CRYPTO_memcmp(want, token, IG_CSRF_LEN) == 0 ? 0 : -1;
+}
