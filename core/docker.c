@@ -507,7 +507,7 @@ ig_docker_endpoint_parse(const char *docker_host, const char *tls_verify,
 	if (strncmp(docker_host, "unix://", 7) == 0) {
 		p = docker_host + 7;
 		if (*p == '\0')
-			p = IG_DOCKER_DEFAULT_HOST + 7;
+			p = IG_DOCKER_DEFAULT_SOCKET;
 		if (p[0] != '/') {
 			ig_err_set(err, IG_EINVAL, "DOCKER_HOST %s: the socket path must be absolute", docker_host);
 			return -1;

@@ -44,7 +44,8 @@ struct json_object;
 
 #define IG_DOCKER_API_MIN      "1.41"      /* oldest engine API Ignite speaks */
 #define IG_DOCKER_API_MAX      "1.45"      /* newest engine API Ignite speaks */
-#define IG_DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
+#define IG_DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+#define IG_DOCKER_DEFAULT_HOST "unix://" IG_DOCKER_DEFAULT_SOCKET
 
 /* ------------------------------------------------------------------ */
 /* Endpoint: where the engine is (DOCKER_HOST and its TLS settings).  */
