@@ -136,16 +136,22 @@ function report(type, action, target, allowed, details) {
 }
 
 // ---- standard input for the service ----
-if (typeof stdinText === 'string') {
-	const data = Buffer.from(stdinText, 'utf8');
-	let stream = null;
-	Object.defineProperty(process, 'stdin', {
-		configurable: true, enumerable: true,
-		get() {
-			if (stream === null) { stream = Readable.from([data]); stream.fd = 0; stream.isTTY = false; }
-			return stream;
-		},
-	});
+// fd 0 is at EOF (the request was read from it); what the service reads as
+// its standard input is the request's "stdin" text, or nothing.
+{
+	const data = Buffer.from(typeof stdinText === 'string' ? stdinText : '', 'utf8');
+	if (typeof stdinText === 'string') {
+		let stream = null;
+		Object.defineProperty(process, 'stdin', {
+			configurable: true, enumerable: true,
+			get() {
+				if (stream === null) { stream = Readable.from([data]); stream.fd = 0; stream.isTTY = false; }
+				return stream;
+			},
+		});
+		// Writable but not configurable on bun: assign.
+		if (isBun) { try { Bun.stdin = new Blob([data]); } catch { /* read-only */ } }
+	}
 	const isStdin = (p) => p === 0 || p === '/dev/stdin';
 	wrapMethod(fs, 'readFileSync', (orig) => function (...args) {
 		if (!isStdin(args[0])) return Reflect.apply(orig, this, args);
@@ -153,10 +159,6 @@ if (typeof stdinText === 'string') {
 		const enc = typeof o === 'string' ? o : (o && typeof o === 'object' ? o.encoding : null);
 		return enc ? data.toString(enc) : Buffer.from(data);
 	});
-	if (isBun) {
-		// Writable but not configurable on bun: assign.
-		try { Bun.stdin = new Blob([data]); } catch { /* read-only */ }
-	}
 }
 
 // ---- hooks ----

@@ -436,3 +436,30 @@ def test_key_never_reachable(rt, ver, service):
     (out,) = r.lines()
     assert out["snap"] != "unavailable" or rt["name"] == "deno", out
     assert r.key not in out["found"], "the service found the HMAC key"
+
+
+SELF_ACCESS = r"""
+import fs from "node:fs";
+const out = {};
+for (const p of ["/proc/self/fd/2", "/proc/self/mem", "/proc/1/mem", "/proc/self/status"]) {
+  try { fs.closeSync(fs.openSync(p, "r")); out[p] = "open"; } catch (e) { out[p] = String(e.code ?? e.name); }
+}
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.mark.parametrize("rt,ver", IMAGES, ids=IDS)
+def test_records_and_memory_out_of_reach(rt, ver, service):
+    """Re-opening stderr for reading (to steal records) or reading the
+    launcher's memory is refused where the runtime can refuse it: node's read
+    list and deno's permissions. bun has no permission model (documented)."""
+    d = service("self.mjs", SELF_ACCESS)
+    r = run(rt, ver, d, "self.mjs", input_={})
+    check_protocol(r, rt, ver, 0)
+    (out,) = r.lines()
+    if rt["name"] == "bun":
+        pytest.skip("bun: no permission model; " + json.dumps(out))
+    for p in ("/proc/self/fd/2", "/proc/self/mem", "/proc/1/mem"):
+        assert out[p] != "open", (p, out)
+    if rt["name"] == "node":
+        assert out["/proc/self/status"] == "open", out
