@@ -62,6 +62,45 @@
 #define IG_REPORT_MAX            (16 * 1024 * 1024)   /* one stored run report */
 #define IG_JSON_MAX_DEPTH        64                   /* nesting accepted from any JSON text */
 
+/* API keys (keys.c). The scrypt defaults cost about 50 ms per check on a
+ * 2-core Xeon (libscrypt's own N=16384,r=8,p=16 costs ~780 ms); the secrets
+ * are 256 random bits, so the cost only slows an attacker holding a copy of
+ * the keys file. The bounds below refuse a keys file whose hashes would make
+ * one check cost seconds or gigabytes. */
+#define IG_KEYS_FILE_MAX         (512 * 1024)   /* the keys file */
+#define IG_KEYS_MAX              1000           /* keys in one file, revoked ones included */
+#define IG_KEYS_NAME_MAX         64             /* a key's name */
+#define IG_KEYS_JSON_DEPTH       8              /* nesting accepted in the keys file */
+#define IG_KEYS_SCRYPT_N         16384          /* default scrypt cost for new keys */
+#define IG_KEYS_SCRYPT_R         8
+#define IG_KEYS_SCRYPT_P         1
+#define IG_KEYS_SCRYPT_LOGN_MIN  10             /* N = 1024 .. */
+#define IG_KEYS_SCRYPT_LOGN_MAX  20             /* .. 1048576 */
+#define IG_KEYS_SCRYPT_R_MAX     32
+#define IG_KEYS_SCRYPT_P_MAX     16
+#define IG_KEYS_SCRYPT_MEM_MAX   (256UL * 1024 * 1024) /* 128 * N * r bytes per check */
+#define IG_KEYS_SCRYPT_WORK_MAX  (1UL << 22)    /* N * r * p (libscrypt's default is 2^21) */
+#define IG_KEYS_CACHE_TTL_MS     60000          /* default life of a verified-token cache entry */
+#define IG_KEYS_CACHE_TTL_MS_MAX (3600 * 1000)
+#define IG_KEYS_CACHE_SIZE       1024           /* default verified-token cache entries */
+#define IG_KEYS_CACHE_SIZE_MAX   65536
+
+/* Rate and concurrency limits (ratelimit.c). Defaults the server config overrides. */
+#define IG_RATELIMIT_PER_MINUTE  60             /* requests per key per minute (token refill) */
+#define IG_RATELIMIT_BURST       60             /* bucket size: requests a key may send at once */
+#define IG_RATELIMIT_RATE_MAX    1000000        /* highest rate or burst accepted in config */
+#define IG_RATELIMIT_KEYS_TABLE  4096           /* key buckets kept (least recently used dropped) */
+#define IG_AUTHFAIL_PER_MINUTE   10             /* failed authentications per address per minute */
+#define IG_AUTHFAIL_TABLE        16384          /* addresses tracked (least recently used dropped) */
+#define IG_RATELIMIT_TABLE_MAX   (1024 * 1024)  /* highest table size accepted in config */
+#define IG_RATELIMIT_ID_MAX      64             /* bytes of a key id or address used as table key */
+#define IG_CONC_GLOBAL           4              /* executions in flight, whole daemon */
+#define IG_CONC_PER_KEY          2              /* executions in flight per key */
+#define IG_CONC_MAX              1024           /* highest concurrency accepted in config */
+#define IG_CONC_WAIT_MS          2000           /* wait for a free slot before answering 429 */
+#define IG_CONC_WAIT_MS_MAX      30000
+#define IG_CONC_RETRY_AFTER_S    1              /* Retry-After when no slot became free */
+
 /* Runtime registry, dependency scan, preflight, reports (runtime.c, deps.c, preflight.c, report.c). */
 #define IG_RUNTIMES_JSON_DEPTH   16             /* nesting accepted in runtimes.json */
 #define IG_RUNTIMES_MAX          32             /* runtimes declared in the registry */
