@@ -1074,6 +1074,40 @@ out:
 	return rc;
 }
 
+int
+ig_docker_parse_label(const char *body, size_t len, const char *key, char *out,
+    size_t outlen, struct ig_err *err)
+{
+	struct json_object *o = NULL, *cfg, *labels, *v;
+	const char *s;
+	size_t n;
+	int rc = -1;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (json_parse_all(body, len, "container inspect", &o, err) != 0)
+		goto out;
+	if ((cfg = member(o, "Config", json_type_object)) == NULL) {
+		ig_err_set(err, IG_EDOCKER, "%s to container inspect", BAD_ANSWER);
+		goto out;
+	}
+	labels = member(cfg, "Labels", json_type_object);
+	if (labels == NULL || (v = member(labels, key, json_type_string)) == NULL) {
+		ig_err_set(err, IG_ENOENT, "no label %s", key);
+		goto out;
+	}
+	s = json_str(v, &n);
+	if (s == NULL || n >= outlen) {
+		ig_err_set(err, IG_ETOOBIG, "label %s too long", key);
+		goto out;
+	}
+	sanitize_into(s, n, true, out, outlen);
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
 void
 ig_docker_changes_free(struct ig_docker_changes *ch)
 {
@@ -2030,6 +2064,28 @@ ig_docker_container_inspect(struct ig_docker *c, const char *id,
 	r.path = path.data;
 	if (call(c, &r, err) != 0 ||
 	    ig_docker_parse_state(c->resp.data, c->resp.len, st, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	ig_buf_free(&path);
+	return rc;
+}
+
+int
+ig_docker_container_label(struct ig_docker *c, const char *id, const char *key,
+    char *out, size_t outlen, struct ig_err *err)
+{
+	struct ig_buf path;
+	struct request r = { M_GET, NULL, true, NULL, 0, NULL, 0 };
+	int rc = -1;
+
+	ig_buf_init(&path, URL_MAX);
+	if (check_container(id, err) != 0 ||
+	    build_path(&path, err, "/containers/%s/json", id) != 0)
+		goto out;
+	r.path = path.data;
+	if (call(c, &r, err) != 0 ||
+	    ig_docker_parse_label(c->resp.data, c->resp.len, key, out, outlen, err) != 0)
 		goto out;
 	rc = 0;
 out:

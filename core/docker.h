@@ -256,6 +256,12 @@ struct ig_docker_state {
 int ig_docker_container_inspect(struct ig_docker *c, const char *id,
     struct ig_docker_state *st, struct ig_err *err);
 
+/* GET /containers/{id}/json: the value of label key (Config.Labels), copied
+ * into out (outlen bytes, control bytes replaced). Returns 0, or -1:
+ * IG_ENOENT when the container or the label does not exist, IG_ETOOBIG. */
+int ig_docker_container_label(struct ig_docker *c, const char *id, const char *key,
+    char *out, size_t outlen, struct ig_err *err);
+
 enum ig_docker_change_kind {
 	IG_DOCKER_CHANGE_MODIFIED = 0,
 	IG_DOCKER_CHANGE_ADDED    = 1,
@@ -433,6 +439,11 @@ int ig_docker_parse_wait(const char *body, size_t len, long *status,
 /* GET /containers/{id}/json body → its State. */
 int ig_docker_parse_state(const char *body, size_t len,
     struct ig_docker_state *st, struct ig_err *err);
+
+/* GET /containers/{id}/json body → the value of label key, as
+ * ig_docker_container_label. */
+int ig_docker_parse_label(const char *body, size_t len, const char *key, char *out,
+    size_t outlen, struct ig_err *err);
 
 /* GET /containers/{id}/changes body (an array, or null for none) → *out
  * (free with ig_docker_changes_free). */

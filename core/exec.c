@@ -507,7 +507,9 @@ deliver_stdin(struct ig_docker_attach *at, const struct ig_buf *line, struct run
 			return -1;
 		}
 		if (pfd.revents & POLLIN) {
-			r = ig_docker_attach_recv(at, on_frame, io, err);
+			do {
+				r = ig_docker_attach_recv(at, on_frame, io, err);
+			} while (r == IG_DOCKER_IO_MORE);
 			if (r < 0)
 				return -1;
 		}
@@ -751,16 +753,6 @@ ig_exec_result_free(struct ig_exec_result *res)
 	res->audit = NULL;
 }
 
-/* The owner label of container id, or -1 when it cannot be read. */
-static int
-container_owner(struct ig_docker *dk, const char *id, char **owner)
-{
-	(void)dk;
-	(void)id;
-	*owner = NULL;
-	return -1;
-}
-
 int
 ig_exec_sweep(struct ig_docker *dk, bool all, struct ig_err *err)
 {
@@ -771,14 +763,11 @@ ig_exec_sweep(struct ig_docker *dk, bool all, struct ig_err *err)
 	if (ig_docker_container_list(dk, IG_LABEL_MANAGED "=1", &ids, err) != 0)
 		return -1;
 	for (i = 0; i < ids.n; i++) {
-		char *owner = NULL;
+		char owner[64];
 
-		if (!all && container_owner(dk, ids.v[i], &owner) == 0 &&
-		    owner != NULL && owner_alive(owner)) {
-			free(owner);
+		if (!all && ig_docker_container_label(dk, ids.v[i], IG_LABEL_OWNER, owner,
+		    sizeof(owner), NULL) == 0 && owner_alive(owner))
 			continue;   /* a live process's run */
-		}
-		free(owner);
 		if (ig_docker_container_remove(dk, ids.v[i], NULL) == 0)
 			removed++;
 	}

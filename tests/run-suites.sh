@@ -50,7 +50,8 @@ suite_unit() {
 
 # pytest over a directory; counts from its JUnit XML.
 suite_pytest() {
-  local dir=$1 label=$2 xml=$RESULTS/$label.xml counts
+  local dir=$1 label=$2 xml counts
+  xml=$RESULTS/$label.xml
   shift 2
   IGNITE_ROOT=$ROOT IGNITE_BUILD=$ROOT/$B "$PYTHON" -m pytest -q -p no:cacheprovider \
     --junitxml="$xml" "$@" "$dir" 2>&1 | tail -n 60
