@@ -250,3 +250,6 @@ while read -r name ver pkg integrity pbin; do
 	n=$((n + 1))
 done <<<"$plan"
 [ "$n" -gt 0 ] || die "no runtime matches ${filters[*]}"
+# Images replaced while a container still used them are untagged now; drop
+# those no container needs any more.
+docker image prune -f --filter label=io.ignite.inputs >/dev/null 2>&1 || true
