@@ -1046,8 +1046,12 @@ list_cases(const char *dir, char ***out)
 	if (dp == NULL)
 		fail_msg("cannot open %s (tests run from the repository root)", dir);
 	while ((de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
+		char path[600];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_name[0] == '.' || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;   /* a README or other file is not a case */
 		v = realloc(v, (n + 1) * sizeof(*v));
 		v[n++] = strdup(de->d_name);
 	}
