@@ -25,7 +25,6 @@ const apply = Reflect.apply;
 const charCodeAt = String.prototype.charCodeAt;
 const stringify = JSON.stringify;
 const strSlice = String.prototype.slice;
-const strLastIndexOf = String.prototype.lastIndexOf;
 const strIndexOf = String.prototype.indexOf;
 const HEX = '0123456789abcdef';
 
@@ -250,18 +249,27 @@ export function parsePolicy(args) {
 	return p;
 }
 
-// Whether the policy lets `file` (as given to spawn, or the shell for shell
-// commands) start: an allowedCommands entry with a "/" must equal file; one
-// without must equal file's last path component.
-export function spawnAllowed(policy, file) {
-	if (policy.spawn === 'allow') return true;
-	if (policy.spawn !== 'only' || typeof file !== 'string') return false;
-	const slash = apply(strLastIndexOf, file, ['/']);
-	const base = slash >= 0 ? apply(strSlice, file, [slash + 1]) : file;
+// The directory holding the image's only programs; PATH in the image.
+export const BIN_DIR = '/ignite/bin';
+
+// Decides whether the policy lets `file` (as given to spawn, or the shell for
+// shell commands) start. Returns null when it may not, else the file to run:
+// an allowedCommands entry with a "/" must equal file and runs as given; one
+// without matches the bare name or BIN_DIR/<name> and always runs as
+// BIN_DIR/<name> — so a program the service brings along (/app/node, or a
+// "node" found through a PATH it changed) never passes for an allowed name.
+export function spawnDecision(policy, file) {
+	if (typeof file !== 'string') return null;
+	if (policy.spawn === 'allow') return file;
+	if (policy.spawn !== 'only') return null;
 	const cmds = policy.commands;
 	for (let i = 0; i < cmds.length; i++) {
 		const c = cmds[i];
-		if (apply(strIndexOf, c, ['/']) >= 0 ? c === file : c === base) return true;
+		if (apply(strIndexOf, c, ['/']) >= 0) {
+			if (c === file) return file;
+		} else if (file === c || file === BIN_DIR + '/' + c) {
+			return BIN_DIR + '/' + c;
+		}
 	}
-	return false;
+	return null;
 }

@@ -83,10 +83,12 @@ function spawnTarget(name, args, execPath) {
 	if (name === 'exec' || name === 'execSync') {
 		const opt = args[1] !== null && typeof args[1] === 'object' ? args[1] : null;
 		const sh = opt && typeof opt.shell === 'string' ? opt.shell : NODE_SHELL;
-		return { file: sh, target: toText(a0), details: 'child_process.' + name + ' via shell ' + sh };
+		return { file: sh, target: toText(a0), details: 'child_process.' + name + ' via shell ' + sh, direct: false };
 	}
 	if (name === 'fork') {
-		return { file: execPath, target: execPath + ' ' + toText(a0), details: 'child_process.fork' };
+		const opt = isArray(args[1]) ? args[2] : args[1];
+		const file = opt !== null && typeof opt === 'object' && typeof opt.execPath === 'string' ? opt.execPath : execPath;
+		return { file, target: file + ' ' + toText(a0), details: 'child_process.fork', direct: false };
 	}
 	let argv = [];
 	let opt = null;
@@ -100,9 +102,9 @@ function spawnTarget(name, args, execPath) {
 	for (let i = 0; i < argv.length && i < 16; i++) target += ' ' + toText(argv[i]);
 	if (opt !== null && typeof opt === 'object' && opt.shell) {
 		const sh = typeof opt.shell === 'string' ? opt.shell : NODE_SHELL;
-		return { file: sh, target, details: 'child_process.' + name + ' via shell ' + sh };
+		return { file: sh, target, details: 'child_process.' + name + ' via shell ' + sh, direct: false };
 	}
-	return { file: toText(a0), target, details: 'child_process.' + name };
+	return { file: toText(a0), target, details: 'child_process.' + name, direct: true };
 }
 
 const OPEN_WRITE = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000; // O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
@@ -123,7 +125,7 @@ const FS_WRITES = [
 ];
 
 // Installs the hooks. o: {fs, net, dns, cp, dgram, path, url, report, policy,
-// spawnAllowed, execPath, runtimeBlocksSpawn, state}; state.spawnDepth and
+// spawnDecision, execPath, runtimeBlocksSpawn, state}; state.spawnDepth and
 // state.connectDepth are > 0 while a wrapped child_process / net call runs, so
 // the runtime-specific hooks underneath can stay quiet; state.inFetch() is true
 // inside a reported fetch (its async continuations included). report(type, action, target, allowed,
@@ -134,15 +136,16 @@ export function installNodeHooks(o) {
 	const fileURLToPath = o.url.fileURLToPath;
 
 	// ---- processes ----
-	const spawnCheck = (file, target, details) => {
-		const allowed = o.spawnAllowed(policy, file);
-		report('process', 'spawn', target, allowed, details);
-		if (!allowed && !o.runtimeBlocksSpawn) throw accessDenied('spawning ' + file);
-	};
 	for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
 		wrapMethod(o.cp, name, (orig) => function (...args) {
 			const t = spawnTarget(name, args, o.execPath);
-			spawnCheck(t.file, t.target, t.details);
+			const run = o.spawnDecision(policy, t.file);
+			report('process', 'spawn', t.target, run !== null, t.details);
+			if (run === null) {
+				if (policy.spawn === 'only' || !o.runtimeBlocksSpawn) throw accessDenied('spawning ' + t.file);
+			} else if (t.direct && run !== t.file) {
+				args[0] = run;
+			}
 			// The runtime's own spawn primitive (Bun.spawn, Deno.Command) may be
 			// hooked too: one attempt, one event.
 			o.state.spawnDepth++;

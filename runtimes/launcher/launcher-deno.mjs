@@ -193,7 +193,7 @@ const hookState = { spawnDepth: 0, connectDepth: 0, inFetch: () => false };
 const runtimeBlocksSpawn = !granted({ name: 'run' });
 installNodeHooks({
 	fs, net, dns, dgram, cp, path, url, report, policy,
-	spawnAllowed: P.spawnAllowed, execPath: Deno.execPath(), runtimeBlocksSpawn, state: hookState,
+	spawnDecision: P.spawnDecision, execPath: Deno.execPath(), runtimeBlocksSpawn, state: hookState,
 });
 
 const OrigCommand = Deno.Command;
@@ -204,9 +204,10 @@ if (typeof OrigCommand === 'function') {
 			let target = file;
 			const a = options && Array.isArray(options.args) ? options.args : [];
 			for (let i = 0; i < a.length && i < 16; i++) target += ' ' + toText(a[i]);
-			const allowed = P.spawnAllowed(policy, file);
-			if (hookState.spawnDepth === 0) report('process', 'spawn', target, allowed, 'Deno.Command');
-			if (!allowed && !runtimeBlocksSpawn) throw accessDenied('spawning ' + file);
+			const run = P.spawnDecision(policy, file);
+			if (hookState.spawnDepth === 0) report('process', 'spawn', target, run !== null, 'Deno.Command');
+			if (run === null && (policy.spawn === 'only' || !runtimeBlocksSpawn)) throw accessDenied('spawning ' + file);
+			if (run !== null && run !== file) command = run;
 			super(command, options);
 		}
 	};

@@ -174,7 +174,7 @@ const hookState = {
 };
 installNodeHooks({
 	fs, net, dns, dgram, cp, path, url, report, policy,
-	spawnAllowed: P.spawnAllowed, execPath: process.execPath, runtimeBlocksSpawn, state: hookState,
+	spawnDecision: P.spawnDecision, execPath: process.execPath, runtimeBlocksSpawn, state: hookState,
 });
 if (isBun) {
 	// bun has no permission model: these wrappers are the refusal layer
@@ -183,15 +183,22 @@ if (isBun) {
 		const c = Array.isArray(a[0]) ? a[0] : (a[0] && typeof a[0] === 'object' ? a[0].cmd : null);
 		return Array.isArray(c) ? c : [];
 	};
+
 	for (const name of ['spawn', 'spawnSync']) {
 		wrapMethod(Bun, name, (orig) => function (...args) {
 			const c = spawnFile(args);
 			const file = toText(c[0]);
 			let target = file;
 			for (let i = 1; i < c.length && i < 16; i++) target += ' ' + toText(c[i]);
-			const allowed = P.spawnAllowed(policy, file);
-			if (hookState.spawnDepth === 0) report('process', 'spawn', target, allowed, 'Bun.' + name);
-			if (!allowed) throw accessDenied('spawning ' + file);
+			const run = P.spawnDecision(policy, file);
+			if (hookState.spawnDepth === 0) report('process', 'spawn', target, run !== null, 'Bun.' + name);
+			if (run === null) throw accessDenied('spawning ' + file);
+			if (run !== file) {
+				// Run the image's program, without changing the caller's objects.
+				const cmd = [run];
+				for (let i = 1; i < c.length; i++) cmd[i] = c[i];
+				args[0] = Array.isArray(args[0]) ? cmd : { ...args[0], cmd };
+			}
 			return Reflect.apply(orig, this, args);
 		});
 	}

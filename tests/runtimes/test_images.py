@@ -247,6 +247,8 @@ const name = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";
 t("shell", () => cp.execSync("ls"));
 t("self", () => cp.execFileSync(self, ["--version"]));
 t("byName", () => cp.execFileSync(name, ["--version"]));
+t("pathTrick", () => cp.execFileSync(name, ["--version"], { env: { PATH: "/app" } }));
+t("appBinary", () => cp.execFileSync("/app/" + name, ["--version"]));
 if (globalThis.Deno) t("native", () => new TextDecoder().decode(new Deno.Command(self, { args: ["--version"] }).outputSync().stdout));
 if (globalThis.Bun) t("native", () => String(Bun.spawnSync([self, "--version"]).stdout));
 t("writeApp", () => fs.writeFileSync("/app/x", "a"));
@@ -273,7 +275,7 @@ def spawn_events(r):
 @pytest.mark.parametrize("rt,ver", IMAGES, ids=IDS)
 def test_audit_defaults_block_and_report(rt, ver, service):
     r, out = probe(rt, ver, service, DEFAULT)
-    for k in ("shell", "self", "byName", "native", "writeApp", "writeRoot", "fetch", "dns"):
+    for k in ("shell", "self", "byName", "pathTrick", "appBinary", "native", "writeApp", "writeRoot", "fetch", "dns"):
         if k in out:
             assert out[k]["ok"] is False, (k, r)
     assert out["writeTmp"] == {"ok": True, "v": "a"}, r
@@ -308,6 +310,10 @@ def test_allowed_commands(rt, ver, service):
     r, out = probe(rt, ver, service, policy(spawn=True, commands=[rt["name"]]))
     assert out["self"]["ok"] is True, r
     assert out["byName"]["ok"] is True, r
+    # A listed name always runs the image's program, never one the service
+    # brings along or finds through a PATH it chose.
+    assert out["pathTrick"]["ok"] is True and ver["version"] in out["pathTrick"]["v"], r
+    assert out["appBinary"] == {"ok": False, "code": "ERR_ACCESS_DENIED"}, r
     assert out["shell"]["ok"] is False, r
     assert ("ls", False) in spawn_events(r), r
 
