@@ -1,0 +1,2 @@
+// blocked — never runs: preflight refuses its memory limit.
+console.log('this must not run');
