@@ -392,6 +392,15 @@ fail:
 	return -1;
 }
 
+/* Set once at shutdown: every run in progress stops. */
+static volatile int cancel_all;
+
+void
+ig_exec_cancel_all(void)
+{
+	cancel_all = 1;
+}
+
 /* State of one run while the attach stream is open. */
 struct run_io {
 	const struct ig_exec_spec *spec;
@@ -460,11 +469,23 @@ stdin_line(const struct ig_exec_spec *spec, const char *key_hex, struct ig_buf *
 	json_object_object_add(o, "key", jstr(key_hex));
 	json_object_object_add(o, "input", input);
 	input = NULL;
+	if (spec->stdin_data != NULL && spec->stdin_len > IG_STDIN_MAX) {
+		ig_err_set(err, IG_ETOOBIG, "stdin exceeds %d bytes", IG_STDIN_MAX);
+		goto out;
+	}
 	if (spec->stdin_data != NULL)
 		json_object_object_add(o, "stdin",
 		    json_object_new_string_len(spec->stdin_data, (int)spec->stdin_len));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text == NULL || ig_buf_puts(line, text) != 0 || ig_buf_puts(line, "\n") != 0)
+	if (text == NULL)
+		goto nomem;
+	/* JSON escaping can grow the input: the launcher's own cap is the limit. */
+	if (strlen(text) + 1 > IG_LAUNCHER_REQUEST_MAX) {
+		ig_err_set(err, IG_ETOOBIG, "input and stdin exceed %d bytes once encoded",
+		    IG_LAUNCHER_REQUEST_MAX);
+		goto out;
+	}
+	if (ig_buf_puts(line, text) != 0 || ig_buf_puts(line, "\n") != 0)
 		goto nomem;
 	rc = 0;
 	goto out;
@@ -576,7 +597,7 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	res->cold_start = true;
 	ig_buf_init(&res->out, spec->limits.output_max ? spec->limits.output_max : IG_OUTPUT_MAX_DEFAULT);
 	ig_buf_init(&res->err, spec->limits.output_max ? spec->limits.output_max : IG_OUTPUT_MAX_DEFAULT);
-	ig_buf_init(&line, IG_INPUT_MAX + IG_INPUT_MAX / 2 + 4096);
+	ig_buf_init(&line, IG_LAUNCHER_REQUEST_MAX);
 	ig_cgroup_sample_init(&cs);
 	memset(&io, 0, sizeof(io));
 	if ((res->audit = ig_audit_new(spec->policy)) == NULL) {
@@ -624,7 +645,7 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 		int wait_ms;
 
 		now = ig_time_mono_ms();
-		if (!killed && spec->cancel != NULL && *spec->cancel) {
+		if (!killed && ((spec->cancel != NULL && *spec->cancel) || cancel_all)) {
 			res->cancelled = true;
 			killed = true;
 			ig_docker_container_kill(dk, res->container_id, "SIGKILL", NULL);

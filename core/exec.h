@@ -102,6 +102,10 @@ int ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 /* Frees what res owns. NULL-safe. */
 void ig_exec_result_free(struct ig_exec_result *res);
 
+/* Makes every run in progress in this process stop (container killed and
+ * removed, result marked cancelled). For shutdown; async-signal-safe. */
+void ig_exec_cancel_all(void);
+
 /* Removes containers labelled ignite.managed=1 that a crashed run left
  * behind: those whose owner process is gone (or, with all, every one).
  * Returns the number removed, or -1 with err. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,4 +257,77 @@ ig_fs_write_new(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode, struct ig_err *err)
 {
 	return write_via_rename(dirfd, name, data, len, mode, 1, err);
+}
+
+/* Walks dir (an fd owned by the walk) at relative path rel, checking every
+ * symlink by resolving it from root with RESOLVE_BENEATH. */
+static int
+scan_dir(int root, int dir, const char *rel, int depth, size_t *budget, char *found,
+    size_t foundlen, struct ig_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = fdopendir(dir)) == NULL) {
+		close(dir);
+		ig_err_sys(err, IG_EIO, "%s", rel[0] ? rel : ".");
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		int n;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (*budget == 0) {
+			ig_err_set(err, IG_ETOOBIG, "service directory has more than %d entries", IG_SERVICE_SCAN_MAX);
+			rc = -1;
+			break;
+		}
+		(*budget)--;
+		n = snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			struct open_how how;
+			int fd;
+
+			memset(&how, 0, sizeof(how));
+			how.flags = O_PATH | O_CLOEXEC;
+			how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+			fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+			if (fd >= 0) {
+				close(fd);
+			} else if (errno == EXDEV || errno == ELOOP || errno == ENOSYS) {
+				char target[256];
+				ssize_t tl = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+				target[tl > 0 ? tl : 0] = '\0';
+				snprintf(found, foundlen, "%s -> %s", path, target);
+				rc = 1;
+			}
+		} else if (S_ISDIR(st.st_mode) && depth < IG_DEPS_SCAN_MAX_DEPTH) {
+			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				rc = scan_dir(root, sub, path, depth + 1, budget, found, foundlen, err);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+ig_fs_find_escaping_symlink(int dirfd, char *found, size_t foundlen, struct ig_err *err)
+{
+	size_t budget = IG_SERVICE_SCAN_MAX;
+	int dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dup_fd < 0) {
+		ig_err_sys(err, IG_EIO, "service directory");
+		return -1;
+	}
+	return scan_dir(dirfd, dup_fd, "", 0, &budget, found, foundlen, err);
 }

@@ -46,6 +46,14 @@ int ig_fs_write_atomic(int dirfd, const char *name, const void *data, size_t len
 int ig_fs_write_new(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode, struct ig_err *err);
 
+/* Looks for a symlink anywhere beneath dirfd whose resolution (the whole
+ * chain, as the kernel resolves it) leaves the directory: inside a container
+ * such a link would reach the container's own files (/proc/self/mem, the
+ * launcher's stderr) through the read-only service mount. Returns 0 when
+ * there is none, 1 with "path -> target" in found when there is, or -1 with
+ * err (IG_ETOOBIG past IG_SERVICE_SCAN_MAX entries, IG_EIO). */
+int ig_fs_find_escaping_symlink(int dirfd, char *found, size_t foundlen, struct ig_err *err);
+
 /* Returns 1 if rel is a plain relative path (non-empty, no leading "/", no
  * "." or ".." component, no empty component, no NUL/control characters),
  * 0 otherwise. */

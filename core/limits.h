@@ -49,6 +49,9 @@
 /* Execution. */
 #define IG_OUTPUT_MAX_DEFAULT    (1024 * 1024)        /* bytes kept per stream (stdout, stderr) */
 #define IG_INPUT_MAX             (1024 * 1024)        /* JSON input delivered to a service */
+#define IG_STDIN_MAX             (512 * 1024)         /* text for the service's stdin */
+#define IG_LAUNCHER_REQUEST_MAX  2162688              /* the launcher's cap on its stdin line */
+#define IG_SERVICE_SCAN_MAX      100000               /* entries checked for escaping symlinks */
 #define IG_PIDS_LIMIT_DEFAULT    64
 #define IG_NOFILE_LIMIT          256
 #define IG_TMPFS_MAX_MB          64

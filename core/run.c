@@ -2,6 +2,7 @@
 #include "run.h"
 #include "audit.h"
 #include "deps.h"
+#include "fs.h"
 #include "docker.h"
 #include "limits.h"
 #include "policy.h"
@@ -12,7 +13,9 @@
 #include "store.h"
 #include "timefmt.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +86,25 @@ ig_run_prepare(const struct ig_run_ctx *ctx, const char *dir, bool require_dir_n
 	if (ig_runtime_check_entry(p.rt, p.svc->entry, err) != 0) {
 		ig_err_prefix(err, "service.yaml: service.entry");
 		goto fail;
+	}
+	/* Symlinks that lead out of the service would lead, inside the
+	 * container, to the container's own files. */
+	{
+		char found[600];
+		int dfd = open(p.abs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+		if (dfd < 0) {
+			ig_err_sys(err, IG_ENOENT, "%s", dir);
+			goto fail;
+		}
+		r = ig_fs_find_escaping_symlink(dfd, found, sizeof(found), err);
+		close(dfd);
+		if (r < 0)
+			goto fail;
+		if (r == 1) {
+			ig_err_set(err, IG_EPERM, "%s: a symlink leads outside the service directory; "
+			    "remove it or copy the file in", found);
+			goto fail;
+		}
 	}
 	if (ig_deps_scan(dir, &deps, err) != 0)
 		goto fail;
