@@ -134,7 +134,9 @@
 #define IG_TEMPLATE_SET_NAME_MAX 64             /* a template's name in a set */
 #define IG_PAGE_MAX              (16 * 1024 * 1024) /* one rendered HTML page (the ig_buf max to use) */
 
-/* Server configuration (config.c): defaults and bounds of ignite.yaml values. */
+/* Server configuration (config.c): defaults and bounds of ignite.yaml values.
+ * Scrypt, key cache, rate and concurrency values use the IG_KEYS_*,
+ * IG_RATELIMIT_*, IG_AUTHFAIL_* and IG_CONC_* constants above. */
 #define IG_CONFIG_PATH_MAX       4095           /* a configured path, after resolution */
 #define IG_CONFIG_SOCKET_PATH_MAX 107           /* sun_path holds 108 bytes with the NUL */
 #define IG_CONFIG_ID_NAME_MAX    32             /* socket owner or group name */
@@ -147,27 +149,13 @@
 #define IG_CONFIG_BODY_MAX       (8 * 1024 * 1024)
 #define IG_CONFIG_OUTPUT_MIN     1024
 #define IG_CONFIG_OUTPUT_MAX     (IG_REPORT_MAX / 16) /* both streams, JSON-escaped (<= 6x), fit one report */
-#define IG_CONFIG_RATE_DEFAULT   60             /* requests per key per minute */
-#define IG_CONFIG_RATE_MAX       100000
-#define IG_CONFIG_AUTHFAIL_DEFAULT 10           /* failed authentications per client per minute */
-#define IG_CONFIG_AUTHFAIL_MAX   10000
-#define IG_CONFIG_CONCURRENT_MAX 1024           /* executions at once (global or per key) */
-#define IG_CONFIG_PER_KEY_DEFAULT 4
-#define IG_CONFIG_SLOT_WAIT_MS_DEFAULT 2000     /* wait for an execution slot before 429 */
-#define IG_CONFIG_SLOT_WAIT_MS_MAX 60000
+#define IG_CONFIG_PER_KEY_DEFAULT 4           /* executions per key (at most maxConcurrent) */
 #define IG_CONFIG_WARM_POOL_MAX  64
 #define IG_CONFIG_PIDS_MIN       16             /* runtimes start a dozen threads */
 #define IG_CONFIG_RETAIN_RUNS_DEFAULT 10000
 #define IG_CONFIG_RETAIN_RUNS_MAX 100000000
 #define IG_CONFIG_RETAIN_DAYS_DEFAULT 30
 #define IG_CONFIG_RETAIN_DAYS_MAX 36500
-#define IG_CONFIG_SCRYPT_N_MIN   1024           /* scrypt cost: a power of two */
-#define IG_CONFIG_SCRYPT_N_MAX   (1L << 20)
-#define IG_CONFIG_SCRYPT_R_MAX   32
-#define IG_CONFIG_SCRYPT_P_MAX   64
-#define IG_CONFIG_SCRYPT_MEM_MAX (256L * 1024 * 1024) /* 128 * N * r bytes per check */
-#define IG_CONFIG_KEY_CACHE_S_DEFAULT 60
-#define IG_CONFIG_KEY_CACHE_S_MAX 3600
 #define IG_CONFIG_SESSION_S_DEFAULT (12 * 3600)
 #define IG_CONFIG_SESSION_S_MIN  60
 #define IG_CONFIG_SESSION_S_MAX  (30 * 24 * 3600)
