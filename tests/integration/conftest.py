@@ -220,17 +220,6 @@ def service(session_dir):
 _copies = itertools.count()
 
 
-def tree_snapshot(path):
-    """{relative path: bytes} of every file under path."""
-    out = {}
-    for p in sorted(Path(path).rglob("*")):
-        if p.is_file():
-            out[str(p.relative_to(path))] = p.read_bytes()
-        elif p.is_dir():
-            out[str(p.relative_to(path)) + "/"] = b""
-    return out
-
-
 class Run:
     """One finished `ignite` invocation."""
 

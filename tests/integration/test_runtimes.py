@@ -13,20 +13,20 @@ TYPESCRIPT_RUNTIMES = ["node@22", "node@24", "bun@1", "deno@2"]
 
 
 def check_greeting(run, name, runtime):
-    assert run.rc == 0, run
+    assert run.rc == 0, str(run)
     r = run.report
-    assert r is not None, run
-    assert r["success"] is True and r["status"] == "success", run
-    assert run.metrics["exitCode"] == 0, run
-    assert run.metrics["timedOut"] is False and run.metrics["oomKilled"] is False, run
-    assert json.loads(run.metrics["stdout"]) == {"message": f"Hello, {name}!"}, run
+    assert r is not None, str(run)
+    assert r["success"] is True and r["status"] == "success", str(run)
+    assert run.metrics["exitCode"] == 0, str(run)
+    assert run.metrics["timedOut"] is False and run.metrics["oomKilled"] is False, str(run)
+    assert json.loads(run.metrics["stdout"]) == {"message": f"Hello, {name}!"}, str(run)
     want_name, _, want_major = runtime.partition("@")
-    assert r["runtime"]["name"] == want_name, run
-    assert r["runtime"]["version"].split(".")[0] == want_major, run
-    assert r["runtime"]["image"] == f"ignite-runtime/{want_name}:{r['runtime']['version']}", run
-    assert r["audit"] is True and run.audit["auditMode"] is True, run
-    assert run.summary["overallStatus"] == "clean", run
-    assert run.summary["launcherChannel"] == "ok", run
+    assert r["runtime"]["name"] == want_name, str(run)
+    assert r["runtime"]["version"].split(".")[0] == want_major, str(run)
+    assert r["runtime"]["image"] == f"ignite-runtime/{want_name}:{r['runtime']['version']}", str(run)
+    assert r["audit"] is True and run.audit["auditMode"] is True, str(run)
+    assert run.summary["overallStatus"] == "clean", str(run)
+    assert run.summary["launcherChannel"] == "ok", str(run)
 
 
 @pytest.mark.parametrize("runtime", TYPESCRIPT_RUNTIMES)
@@ -36,7 +36,7 @@ def test_hello_typescript(ignite, service, root, runtime):
     the report names the runtime and image it ran on."""
     run = ignite.run(service(root / "examples" / "hello"), runtime=runtime, input={"name": "Ada"})
     check_greeting(run, "Ada", runtime)
-    assert run.metrics["initTimeMs"] is not None, run
+    assert run.metrics["initTimeMs"] is not None, str(run)
 
 
 @pytest.mark.parametrize("runtime", ALL_RUNTIMES)
@@ -55,5 +55,5 @@ def test_typescript_refused_on_node20(ignite, service, root):
     TypeScript, and `ignite run --runtime node@20` on a .ts entry says so
     (exit 2, invalid service) instead of starting a container."""
     run = ignite.run(service(root / "examples" / "hello"), runtime="node@20", input={"name": "x"})
-    assert run.rc == 2, run
-    assert "TypeScript" in run.stderr, run
+    assert run.rc == 2, str(run)
+    assert "TypeScript" in run.stderr, str(run)

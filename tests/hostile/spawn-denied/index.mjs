@@ -12,10 +12,10 @@ const out = {};
 function sync(name, fn) {
   try {
     const r = fn();
-    if (r && typeof r === 'object' && 'status' in r)
-      out[name] = { ran: r.status === 0, code: r.error ? code(r.error) : null, out: text(r.stdout) };
-    else
+    if (typeof r === 'string' || r instanceof Uint8Array)   // execFileSync/execSync: the output
       out[name] = { ran: true, code: null, out: text(r) };
+    else   // a spawnSync-style result (deno's child_process gives {} when refused)
+      out[name] = { ran: !!r && r.status === 0, code: r && r.error ? code(r.error) : null, out: text(r && r.stdout) };
   } catch (e) { out[name] = { ran: false, code: code(e) }; }
 }
 
