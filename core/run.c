@@ -158,7 +158,7 @@ new_report(const struct ig_run_prepared *p, const char *run_id, const struct ig_
 	json_object_object_add(r, "runId", json_object_new_string(run_id));
 	json_object_object_add(r, "serviceName", json_object_new_string(p->svc->name));
 	json_object_object_add(r, "reportUrl", json_object_new_string(url));
-	json_object_object_add(r, "kind", json_object_new_string("service"));
+	json_object_object_add(r, "kind", json_object_new_string(req->kind ? req->kind : "service"));
 	json_object_object_add(r, "startedAt", json_object_new_string(started));
 	rt = json_object_new_object();
 	json_object_object_add(rt, "name", json_object_new_string(p->rt->name));
@@ -244,20 +244,38 @@ int
 ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *req,
     struct json_object **report, struct ig_diags *diags, struct ig_err *err)
 {
+	struct ig_run_prepared p;
+	int status;
+
+	*report = NULL;
+	if (ig_run_prepare(ctx, req->dir, req->require_dir_name, req->runtime_override, &p,
+	    diags, err) != 0)
+		return IG_RUN_INVALID;
+	status = ig_run_prepared(ctx, &p, req, report, err);
+	ig_run_prepared_free(&p);
+	return status;
+}
+
+int
+ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep,
+    const struct ig_run_request *req, struct json_object **report, struct ig_err *err)
+{
 	char run_id[IG_RUN_ID_LEN + 1], started[IG_ISO_TIME_LEN], finished[IG_ISO_TIME_LEN];
+	const struct ig_run_prepared p = *prep;
 	struct ig_exec_result res;
 	struct ig_exec_spec spec;
-	struct ig_run_prepared p;
 	struct json_object *r = NULL;
 	int status;
 
 	*report = NULL;
 	memset(&res, 0, sizeof(res));
-	if (ig_run_prepare(ctx, req->dir, req->require_dir_name, req->runtime_override, &p,
-	    diags, err) != 0)
-		return IG_RUN_INVALID;
-	if (ig_store_new_id(run_id, err) != 0) {
-		ig_run_prepared_free(&p);
+	if (req->run_id != NULL) {
+		if (!ig_store_id_ok(req->run_id)) {
+			ig_err_set(err, IG_EINTERNAL, "invalid preassigned run id");
+			return IG_RUN_FAILED;
+		}
+		memcpy(run_id, req->run_id, sizeof(run_id));
+	} else if (ig_store_new_id(run_id, err) != 0) {
 		return IG_RUN_FAILED;
 	}
 	memset(&spec, 0, sizeof(spec));
@@ -274,6 +292,10 @@ ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *req,
 	spec.limits.output_max = req->output_max;
 	ig_time_iso_now(started, sizeof(started));
 	r = new_report(&p, run_id, req, &spec.limits, started);
+	if (req->extra != NULL) {
+		json_object_object_foreach(req->extra, k, v)
+			json_object_object_add(r, k, json_object_get(v));
+	}
 	if (req->on_preflight != NULL) {
 		struct json_object *pf = ig_report_preflight_json(p.preflight);
 		req->on_preflight(req->preflight_arg, pf);
@@ -340,7 +362,6 @@ ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *req,
 	}
 out:
 	ig_exec_result_free(&res);
-	ig_run_prepared_free(&p);
 	*report = r;
 	return status;
 }

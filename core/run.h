@@ -52,6 +52,9 @@ struct ig_run_request {
 	void (*on_preflight)(void *arg, struct json_object *preflight);   /* optional */
 	void  *preflight_arg;
 	const volatile int *cancel;         /* optional */
+	const char *run_id;                 /* preassigned id (async jobs); NULL: a fresh one */
+	const char *kind;                   /* report "kind": NULL is "service"; "adhoc" … */
+	struct json_object *extra;          /* fields added to the report (borrowed), or NULL */
 };
 
 enum ig_run_status {
@@ -91,6 +94,12 @@ void ig_run_prepared_free(struct ig_run_prepared *p);
  * diags and err are filled for INVALID and FAILED. */
 int ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *req,
     struct json_object **report, struct ig_diags *diags, struct ig_err *err);
+
+/* Runs an already prepared service (an ad-hoc run builds one in memory; req's
+ * dir, require_dir_name and runtime_override are then unused). prep is only
+ * read. Returns and fills as ig_run_service. */
+int ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep,
+    const struct ig_run_request *req, struct json_object **report, struct ig_err *err);
 
 /* Maps a finished report to the CLI's exit code convention: the service's
  * exit code, 124 on timeout, 137 on OOM kill, 1 when blocked or failed. */

@@ -31,7 +31,7 @@ static const char ENTRY_TS[] =
 	"  name?: string;\n"
 	"}\n"
 	"\n"
-	"const input: Input = JSON.parse(process.env.IGNITE_INPUT ?? \"{}\");\n"
+	"const input: Input = JSON.parse(process.env.IGNITE_INPUT ?? \"null\") ?? {};\n"
 	"console.log(JSON.stringify({ message: `Hello, ${input.name ?? \"world\"}!` }));\n";
 
 static const char ENTRY_JS[] =
@@ -39,7 +39,7 @@ static const char ENTRY_JS[] =
 	"//\n"
 	"// The request's input arrives as JSON in the IGNITE_INPUT environment\n"
 	"// variable; whatever the service prints is captured in the run report.\n"
-	"const input = JSON.parse(process.env.IGNITE_INPUT ?? \"{}\");\n"
+	"const input = JSON.parse(process.env.IGNITE_INPUT ?? \"null\") ?? {};\n"
 	"console.log(JSON.stringify({ message: `Hello, ${input.name ?? \"world\"}!` }));\n";
 
 static const char PACKAGE_JSON[] =

@@ -5,7 +5,7 @@ interface Input {
   name?: string;
 }
 
-const input: Input = JSON.parse(process.env.IGNITE_INPUT ?? "{}");
+const input: Input = JSON.parse(process.env.IGNITE_INPUT ?? "null") ?? {};
 const greeting = process.env.GREETING ?? "Hello";
 const name = typeof input.name === "string" && input.name.length > 0 ? input.name : "world";
 
