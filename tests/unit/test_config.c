@@ -973,6 +973,73 @@ test_check(void **state)
 	ig_config_free(&cfg);
 }
 
+/* ---- shipped files stay in step with the flag table --------------------- */
+
+/* Reads a repository file (tests run from the top of the tree); NULL when
+ * it is missing. Owned by the caller. */
+static char *
+read_repo_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return text;
+}
+
+/* ignite.yaml.example holds every key and, as written, means the defaults. */
+static void
+test_example_file(void **state)
+{
+	const struct ig_config_flag *fl;
+	struct ig_config def, cfg;
+	struct ig_diags d = { 0 };
+	struct ig_err err = { 0 };
+	char *text, *a, *b, needle[96];
+	size_t len = 0, n, i;
+
+	(void)state;
+	text = read_repo_file("ignite.yaml.example", &len);
+	if (text == NULL)
+		skip();
+	defaults(&def);
+	defaults(&cfg);
+	if (ig_config_parse(text, len, "ignite.yaml.example", &cfg, &d, &err) != 0) {
+		dump_diags(&d);
+		fail_msg("ignite.yaml.example: %s", err.msg);
+	}
+	a = json_text(&def);
+	b = json_text(&cfg);
+	assert_string_equal(a, b);
+	fl = ig_config_flags(&n);
+	for (i = 0; i < n; i++) {
+		const char *key = strchr(fl[i].key, '.') + 1;
+
+		snprintf(needle, sizeof(needle), " %s:", key);
+		if (strstr(text, needle) == NULL)
+			fail_msg("ignite.yaml.example lacks %s", fl[i].key);
+		snprintf(needle, sizeof(needle), "--%s", fl[i].name);
+		if (strstr(text, needle) == NULL)
+			fail_msg("ignite.yaml.example does not name %s", needle);
+	}
+	free(a);
+	free(b);
+	free(text);
+	ig_config_free(&def);
+	ig_config_free(&cfg);
+}
+
 /* ---- usage, JSON, copy, restart ---------------------------------------- */
 
 static void
@@ -1101,6 +1168,7 @@ main(void)
 		cmocka_unit_test(test_flag_details),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_copy_and_restart),
