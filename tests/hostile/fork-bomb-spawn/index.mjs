@@ -1,6 +1,7 @@
 // fork-bomb-spawn — with spawning allowed, starts copies of the runtime
 // binary (each of which would start more) until something stops it, then
-// reports how many came up and how many were refused.
+// reports how many came up and how many were refused (it stops early once
+// 20 attempts have failed with EAGAIN).
 import cp from 'node:child_process';
 import process from 'node:process';
 
@@ -19,6 +20,7 @@ for (let i = 0; i < N; i++) {
     c.on('error', (e) => bump(out.spawnErrors, code(e)));
   } catch (e) { bump(out.spawnErrors, code(e)); }
   await new Promise((resolve) => setTimeout(resolve, 10));
+  if ((out.spawnErrors.EAGAIN || 0) >= 20) break;   // the limit holds: enough
 }
 await new Promise((resolve) => setTimeout(resolve, 2000));
 console.log(JSON.stringify(out));
