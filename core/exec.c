@@ -7,6 +7,7 @@
 #include "fs.h"
 #include "limits.h"
 #include "policy.h"
+#include "pool.h"
 #include "runtime.h"
 #include "service.h"
 #include "timefmt.h"
@@ -319,7 +320,7 @@ ig_exec_container_config(const struct ig_exec_spec *spec, struct json_object **o
 	json_object_object_add(c, "StopTimeout", json_object_new_int(1));
 	labels = json_object_new_object();
 	json_object_object_add(labels, IG_LABEL_MANAGED, jstr("1"));
-	json_object_object_add(labels, IG_LABEL_RUN, jstr(spec->run_id ? spec->run_id : ""));
+	json_object_object_add(labels, IG_LABEL_RUN, jstr(spec->run_id ? spec->run_id : "warm"));
 	json_object_object_add(labels, IG_LABEL_SERVICE, jstr(spec->service_name ? spec->service_name : ""));
 	if (owner_token(buf, sizeof(buf)) == 0)
 		json_object_object_add(labels, IG_LABEL_OWNER, jstr(buf));
@@ -571,12 +572,82 @@ launcher_expected(const struct ig_runtime_resolved *rt)
 	return true;
 }
 
+struct ig_exec_warm {
+	char id[IG_DOCKER_ID_LEN + 1];
+	struct ig_docker_attach *at;
+	struct timespec started;     /* when the container was started */
+};
+
+int
+ig_exec_start(struct ig_docker *dk, struct json_object *config, const char *name,
+    struct ig_exec_warm **out, struct ig_err *err)
+{
+	struct ig_exec_warm *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		ig_err_set(err, IG_ENOMEM, "out of memory");
+		return -1;
+	}
+	if (ig_docker_container_create(dk, name, config, w->id, NULL, err) != 0) {
+		free(w);
+		return -1;
+	}
+	/* Attach before start so no output is missed. */
+	if (ig_docker_attach_open(dk, w->id, &w->at, err) != 0)
+		goto fail;
+	clock_gettime(CLOCK_REALTIME, &w->started);
+	if (ig_docker_container_start(dk, w->id, err) != 0)
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	ig_exec_warm_discard(dk, w);
+	return -1;
+}
+
+void
+ig_exec_warm_discard(struct ig_docker *dk, struct ig_exec_warm *w)
+{
+	if (w == NULL)
+		return;
+	ig_docker_attach_free(w->at);
+	ig_docker_container_remove(dk, w->id, NULL);
+	free(w);
+}
+
+const char *
+ig_exec_warm_id(const struct ig_exec_warm *w)
+{
+	return w->id;
+}
+
+int
+ig_exec_pool_key(const struct ig_exec_spec *spec, char **out, struct ig_err *err)
+{
+	struct ig_exec_spec s = *spec;
+	struct json_object *config = NULL;
+	const char *text;
+
+	s.run_id = NULL;
+	if (ig_exec_container_config(&s, &config, err) != 0)
+		return -1;
+	text = json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN);
+	*out = text ? strdup(text) : NULL;
+	json_object_put(config);
+	if (*out == NULL) {
+		ig_err_set(err, IG_ENOMEM, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int
 ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
     struct ig_exec_result *res, struct ig_err *err)
 {
 	char key_hex[IG_CHANNEL_KEY_LEN + 1], name[80];
 	struct json_object *config = NULL, *rec;
+	struct ig_exec_warm *w = NULL;
 	struct ig_docker_attach *at = NULL;
 	struct ig_cgroup *cg = NULL;
 	struct ig_cgroup_sample cs;
@@ -616,22 +687,32 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	io.res = res;
 	if (stdin_line(spec, key_hex, &line, err) != 0)
 		goto out;
-	if (ig_exec_container_config(spec, &config, err) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "ignite-%s", spec->run_id ? spec->run_id : "run");
-	if (ig_docker_container_create(dk, spec->run_id ? name : NULL, config, res->container_id,
-	    NULL, err) != 0) {
-		if (err != NULL && err->code == IG_ENOENT)
-			ig_err_set(err, IG_ENOENT, "runtime image %s is not available (run `make runtimes`)",
-			    spec->rt->image);
-		goto out;
+	/* A warm container (created and started ahead, its launcher waiting
+	 * for input) when the pool has one for exactly this configuration;
+	 * otherwise a fresh one. Either way it is used once and removed. */
+	if (spec->pool != NULL) {
+		char *key = NULL;
+		if (ig_exec_pool_key(spec, &key, NULL) == 0)
+			w = ig_pool_take(spec->pool, dk, key);
+		free(key);
 	}
+	if (w != NULL) {
+		res->cold_start = false;
+	} else {
+		if (ig_exec_container_config(spec, &config, err) != 0)
+			goto out;
+		snprintf(name, sizeof(name), "ignite-%s", spec->run_id ? spec->run_id : "run");
+		if (ig_exec_start(dk, config, spec->run_id ? name : NULL, &w, err) != 0) {
+			if (err != NULL && err->code == IG_ENOENT)
+				ig_err_set(err, IG_ENOENT, "runtime image %s is not available (run `make runtimes`)",
+				    spec->rt->image);
+			goto out;
+		}
+	}
+	memcpy(res->container_id, w->id, sizeof(res->container_id));
+	at = w->at;
+	t_start = w->started;
 	created = true;
-	if (ig_docker_attach_open(dk, res->container_id, &at, err) != 0)
-		goto out;
-	clock_gettime(CLOCK_REALTIME, &t_start);
-	if (ig_docker_container_start(dk, res->container_id, err) != 0)
-		goto out;
 	cg = ig_cgroup_open(NULL, res->container_id);
 	/* The time limit counts from input delivery. */
 	t0 = ig_time_mono_ms();
@@ -749,14 +830,16 @@ out:
 		OPENSSL_cleanse(line.data, line.len);
 	ig_buf_free(&line);
 	OPENSSL_cleanse(key_hex, sizeof(key_hex));
-	ig_docker_attach_free(at);
 	ig_cgroup_close(cg);
 	if (created) {
 		struct ig_err rerr;
 		/* Always: whatever happened above, the container goes. */
+		ig_docker_attach_free(w->at);
+		w->at = NULL;
 		if (ig_docker_container_remove(dk, res->container_id, &rerr) != 0 && res->audit != NULL)
 			ig_audit_add(res->audit, "engine", "integrity", "remove-failed", res->container_id,
 			    false, "the container could not be removed; a sweep will remove it");
+		free(w);
 	}
 	ig_channel_free(io.ch);
 	json_object_put(config);

@@ -25,6 +25,8 @@ struct ig_policy;
 struct ig_env_var;
 struct ig_runtime_resolved;
 struct ig_audit;
+struct ig_pool;
+struct ig_exec_warm;
 
 #define IG_LABEL_MANAGED  "ignite.managed"
 #define IG_LABEL_RUN      "ignite.run"
@@ -62,6 +64,7 @@ struct ig_exec_spec {
 	ig_exec_output_fn on_output;              /* optional */
 	void *output_arg;
 	const volatile int *cancel;               /* optional: non-zero stops the run */
+	struct ig_pool *pool;                     /* optional warm pool (core/pool.h) */
 };
 
 struct ig_exec_result {
@@ -101,6 +104,25 @@ int ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 
 /* Frees what res owns. NULL-safe. */
 void ig_exec_result_free(struct ig_exec_result *res);
+
+/* Creates a container from config (named name, or unnamed), attaches to it
+ * and starts it: its launcher then waits for input. Returns 0 with *out
+ * owned by the caller (run it with ig_exec_run through a pool, or throw it
+ * away with ig_exec_warm_discard), or -1 with err. On failure nothing is
+ * left behind. */
+int ig_exec_start(struct ig_docker *dk, struct json_object *config, const char *name,
+    struct ig_exec_warm **out, struct ig_err *err);
+
+/* Removes a started container that will not be used. NULL-safe. */
+void ig_exec_warm_discard(struct ig_docker *dk, struct ig_exec_warm *w);
+
+/* The container id of w (owned by w). */
+const char *ig_exec_warm_id(const struct ig_exec_warm *w);
+
+/* The pool key of spec: its container configuration without run-specific
+ * parts, as text (malloc'd; the caller frees). Two runs with the same key
+ * can use each other's warm containers. Returns 0 or -1 with err. */
+int ig_exec_pool_key(const struct ig_exec_spec *spec, char **out, struct ig_err *err);
 
 /* Makes every run in progress in this process stop (container killed and
  * removed, result marked cancelled). For shutdown; async-signal-safe. */

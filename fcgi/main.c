@@ -7,6 +7,7 @@
 #include "exec.h"
 #include "keys.h"
 #include "log.h"
+#include "pool.h"
 #include "ratelimit.h"
 #include "runtime.h"
 #include "session.h"
@@ -405,6 +406,15 @@ main(int argc, char **argv)
 		    (time_t)srv.config.retention_max_age_days * 86400, NULL);
 	}
 
+	if (srv.config.warm_pool > 0) {
+		struct ig_pool_config pc = { 0 };
+		pc.per_key = (size_t)srv.config.warm_pool;
+		pc.endpoint = &endpoint;
+		if (ig_pool_new(&pc, &srv.pool, &err) != 0) {
+			fprintf(stderr, "ignite-fcgi: warm pool: %s\n", err.msg);
+			goto out;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -452,9 +462,12 @@ main(int argc, char **argv)
 		}
 	}
 	unlink(srv.config.socket_path);
+	ig_pool_free(srv.pool);
+	srv.pool = NULL;
 	ig_log(IG_LOG_INFO, "stopped", NULL);
 	rc = 0;
 out:
+	ig_pool_free(srv.pool);
 	free(threads);
 	ig_template_set_free(srv.templates);
 	ig_ratelimit_concurrency_free(srv.slots);
