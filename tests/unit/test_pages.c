@@ -118,7 +118,7 @@ static const char index_ctx[] =
 "\"user\":{\"keyName\":\"ops\"},\"csrf\":\"0123abcd\",\"version\":\"0.1.0\"}";
 
 static const char index_empty[] =
-"{\"services\":[],\"runs\":[],\"user\":{\"keyName\":\"ops\"},\"csrf\":\"0123abcd\"}";
+"{\"services\":[],\"runs\":[],\"user\":{\"keyId\":\"k7q2\"},\"csrf\":\"0123abcd\"}";
 
 static const char service_ctx[] =
 "{\"service\":{\"service\":{\"name\":\"" IMG "\",\"runtime\":\"node\",\"entry\":\"index.js\",\"memoryMb\":128,"
@@ -403,6 +403,8 @@ test_index(void **state)
 	h = render("index", "index-empty", index_empty);
 	assert_has("index-empty", h, "No services:");
 	assert_has("index-empty", h, "No runs yet.");
+	/* Without a key name the session's key id is shown. */
+	assert_has("index-empty", h, "title=\"Signed in with this API key\">k7q2</span>");
 	free(h);
 }
 
