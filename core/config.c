@@ -62,53 +62,52 @@ struct field {
 
 static const struct field fields[] = {
 	{ "server", "socket", "socket", K_SOCKET, C(socket_path), 0, 0, F_RESTART,
-	  "PATH", "unix socket to accept FastCGI connections on" },
+	  "PATH", "unix socket nginx connects to" },
 	{ "server", "socketMode", "socket-mode", K_MODE, C(socket_mode), 0, 0, F_RESTART,
-	  "MODE", "permission bits of the socket, in octal" },
+	  "MODE", "socket permission bits, in octal" },
 	{ "server", "socketOwner", "socket-owner", K_ID, C(socket_owner), 0, 0, F_RESTART,
-	  "USER", "owner of the socket (name or uid; default: unchanged)" },
+	  "USER", "socket owner, a user name or uid" },
 	{ "server", "socketGroup", "socket-group", K_ID, C(socket_group), 0, 0, F_RESTART,
-	  "GROUP", "group of the socket, e.g. nginx's (name or gid; default: unchanged)" },
+	  "GROUP", "socket group, a group name or gid" },
 	{ "server", "workers", "workers", K_INT, C(workers), 1, IG_CONFIG_WORKERS_MAX, F_RESTART,
 	  "N", "FastCGI worker threads" },
 	{ "server", "shutdownGraceSeconds", "shutdown-grace", K_INT, C(shutdown_grace_s),
 	  0, IG_CONFIG_GRACE_S_MAX, 0,
-	  "S", "on SIGTERM, seconds to let running executions finish" },
+	  "S", "SIGTERM: seconds for running executions" },
 
 	{ "paths", "services", "services", K_PATH, C(services_dir), 0, 0, 0,
 	  "DIR", "directory of service directories" },
 	{ "paths", "runs", "runs", K_PATH, C(runs_dir), 0, 0, 0,
 	  "DIR", "directory of stored run reports" },
 	{ "paths", "keys", "keys", K_PATH, C(keys_file), 0, 0, 0,
-	  "FILE", "API keys file (written by `ignite keys`)" },
+	  "FILE", "API keys file (see `ignite keys`)" },
 
 	{ "limits", "requestBodyBytes", "body-limit", K_INT, C(body_max),
 	  IG_CONFIG_BODY_MIN, IG_CONFIG_BODY_MAX, 0,
-	  "BYTES", "largest request body accepted (413 beyond)" },
+	  "BYTES", "largest request body (413 beyond)" },
 	{ "limits", "outputBytes", "output-limit", K_INT, C(output_max),
 	  IG_CONFIG_OUTPUT_MIN, IG_CONFIG_OUTPUT_MAX, 0,
-	  "BYTES", "stdout and stderr bytes kept per stream (the rest is cut)" },
+	  "BYTES", "stdout/stderr bytes kept per stream" },
 	{ "limits", "rateLimitPerMinute", "rate-limit", K_INT, C(rate_per_min),
 	  1, IG_RATELIMIT_RATE_MAX, 0,
-	  "N", "requests per API key per minute (429 beyond)" },
+	  "N", "requests per API key per minute" },
 	{ "limits", "authFailuresPerMinute", "auth-failure-limit", K_INT, C(auth_failures_per_min),
 	  1, IG_RATELIMIT_RATE_MAX, 0,
-	  "N", "failed authentications per client address per minute" },
+	  "N", "failed logins per client address per minute" },
 	{ "limits", "maxConcurrent", "max-concurrent", K_INT, C(max_concurrent),
 	  1, IG_CONC_MAX, 0,
-	  "N", "executions running at once, all keys together" },
+	  "N", "executions at once, all keys together" },
 	{ "limits", "maxConcurrentPerKey", "max-concurrent-per-key", K_INT, C(max_concurrent_per_key),
 	  1, IG_CONC_MAX, 0,
-	  "N", "executions running at once for one API key (at most maxConcurrent)" },
+	  "N", "executions at once for one API key" },
 	{ "limits", "slotWaitMs", "slot-wait", K_INT, C(slot_wait_ms),
 	  0, IG_CONC_WAIT_MS_MAX, 0,
-	  "MS", "how long an execution waits for a free slot before 429" },
+	  "MS", "wait for a free execution slot, then 429" },
 
 	{ "execution", "allowNonAudit", "allow-non-audit", K_BOOL, C(allow_non_audit), 0, 0, 0,
 	  "BOOL", "honour \"audit\": false in execute requests" },
 	{ "execution", "dockerHost", "docker-host", K_DOCKER, C(docker_host), 0, 0, 0,
-	  "URL", "Docker engine, unix:///path or tcp://host:port (default: $DOCKER_HOST, else "
-	  IG_DOCKER_DEFAULT_HOST ")" },
+	  "URL", "Docker engine (unix:///path, tcp://host:port)" },
 	{ "execution", "warmPool", "warm-pool", K_INT, C(warm_pool), 0, IG_CONFIG_WARM_POOL_MAX, 0,
 	  "N", "containers kept ready per runtime (0: off)" },
 	{ "execution", "pidsLimit", "pids-limit", K_INT, C(pids_limit),
@@ -117,31 +116,31 @@ static const struct field fields[] = {
 
 	{ "retention", "maxRuns", "retention-runs", K_INT, C(retention_max_runs),
 	  0, IG_CONFIG_RETAIN_RUNS_MAX, 0,
-	  "N", "stored runs kept, newest first (0: no limit)" },
+	  "N", "stored runs kept (0: no limit)" },
 	{ "retention", "maxAgeDays", "retention-days", K_INT, C(retention_max_age_days),
 	  0, IG_CONFIG_RETAIN_DAYS_MAX, 0,
-	  "DAYS", "stored runs older than this are deleted (0: no limit)" },
+	  "DAYS", "days stored runs are kept (0: no limit)" },
 
 	{ "auth", "scryptN", "scrypt-n", K_POW2, C(scrypt_n),
 	  1L << IG_KEYS_SCRYPT_LOGN_MIN, 1L << IG_KEYS_SCRYPT_LOGN_MAX, 0,
-	  "N", "scrypt cost of new key hashes, a power of two (0: built-in default)" },
+	  "N", "scrypt N of decoy key checks (0: default)" },
 	{ "auth", "scryptR", "scrypt-r", K_INT, C(scrypt_r), 0, IG_KEYS_SCRYPT_R_MAX, 0,
-	  "R", "scrypt block size of new key hashes (0: built-in default)" },
+	  "R", "scrypt r of decoy key checks (0: default)" },
 	{ "auth", "scryptP", "scrypt-p", K_INT, C(scrypt_p), 0, IG_KEYS_SCRYPT_P_MAX, 0,
-	  "P", "scrypt parallelism of new key hashes (0: built-in default)" },
+	  "P", "scrypt p of decoy key checks (0: default)" },
 	{ "auth", "keyCacheSeconds", "key-cache-ttl", K_INT, C(key_cache_ttl_s),
 	  0, IG_KEYS_CACHE_TTL_MS_MAX / 1000, 0,
-	  "S", "seconds a verified key stays cached in memory (0: no cache)" },
+	  "S", "seconds a verified key stays cached (0: off)" },
 	{ "auth", "sessionSeconds", "session-ttl", K_INT, C(session_ttl_s),
 	  IG_CONFIG_SESSION_S_MIN, IG_CONFIG_SESSION_S_MAX, 0,
-	  "S", "lifetime of a browser login session" },
+	  "S", "browser login session lifetime, seconds" },
 	{ "auth", "secureCookies", "secure-cookies", K_BOOL, C(secure_cookies), 0, 0, 0,
-	  "BOOL", "mark cookies Secure (set it when nginx serves HTTPS)" },
+	  "BOOL", "Secure cookies (set when serving HTTPS)" },
 
 	{ "log", "level", "log-level", K_LEVEL, C(log_level), 0, 0, 0,
-	  "LEVEL", "least severe level logged: debug, info, warn or error" },
+	  "LEVEL", "debug, info, warn or error" },
 	{ "log", "format", "log-format", K_FORMAT, C(log_format), 0, 0, 0,
-	  "FORMAT", "json (one object a line) or text" },
+	  "FORMAT", "json (JSON lines) or text" },
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -1005,6 +1004,10 @@ ig_config_usage(FILE *out)
 			snprintf(opt, sizeof(opt), "--%s=%s", f->flag, f->metavar);
 		fprintf(out, "  %-32s %s\n", opt, f->help);
 		v = have_def ? value_text(&def, f, buf, sizeof(buf)) : "";
+		if (*v == '\0' && f->kind == K_ID)
+			v = "unchanged";
+		else if (*v == '\0' && f->kind == K_DOCKER)
+			v = "$DOCKER_HOST, else " IG_DOCKER_DEFAULT_HOST;
 		if (*v)
 			fprintf(out, "  %-32s [%s] (%s.%s)\n", "", v, f->section, f->key);
 		else

@@ -76,7 +76,8 @@ struct ig_config {
 	long     retention_max_runs;    /* [10000] */
 	long     retention_max_age_days;/* [30] */
 
-	/* auth: (scrypt 0 = the keys module's default) */
+	/* auth: scrypt cost of the decoy check for unknown key ids (keys keep
+	 * their own); 0 = the keys module's default (IG_KEYS_SCRYPT_*) */
 	long     scrypt_n;              /* [0] CPU/memory cost, a power of two */
 	long     scrypt_r;              /* [0] block size */
 	long     scrypt_p;              /* [0] parallelism */
