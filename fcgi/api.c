@@ -301,9 +301,9 @@ ig_api_execute(struct ig_req *r)
 	if (!ig_ratelimit_concurrency_acquire(ig_srv->slots, r->who.key_id,
 	    ig_srv->config.slot_wait_ms, &retry)) {
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry > 0 ? retry : 1);
-		status = ig_resp_text(r, 429, "application/json",
-		    "{\"success\":false,\"error\":{\"code\":\"too_many_executions\","
-		    "\"message\":\"too many executions in progress; retry later\"}}\n", 113, extra);
+		static const char busy[] = "{\"success\":false,\"error\":{\"code\":\"too_many_executions\","
+		    "\"message\":\"too many executions in progress; retry later\"}}\n";
+		status = ig_resp_text(r, 429, "application/json", busy, sizeof(busy) - 1, extra);
 		goto out;
 	}
 	memset(&req, 0, sizeof(req));

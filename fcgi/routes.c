@@ -118,9 +118,9 @@ ig_route(struct ig_req *r)
 			char h[96];
 			snprintf(h, sizeof(h), "Allow: %s\r\n", allow);
 			r->route = "method-not-allowed";
-			ig_resp_text(r, 405, "application/json",
-			    "{\"success\":false,\"error\":{\"code\":\"method_not_allowed\","
-			    "\"message\":\"method not allowed for this resource\"}}\n", 100, h);
+			static const char body[] = "{\"success\":false,\"error\":{\"code\":"
+			    "\"method_not_allowed\",\"message\":\"method not allowed for this resource\"}}\n";
+			ig_resp_text(r, 405, "application/json", body, sizeof(body) - 1, h);
 		} else {
 			r->route = "not-found";
 			ig_resp_error(r, 404, "not_found", "no such route", NULL);
