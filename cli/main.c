@@ -13,6 +13,7 @@ static const struct ig_cli_verb verbs[] = {
 	{ "run",       ig_cmd_run,       "execute a service once in a hardened container" },
 	{ "lock",      ig_cmd_lock,      "write or check ignite.lock" },
 	{ "env",       ig_cmd_env,       "show runtime and lock information" },
+	{ "keys", ig_cmd_keys, "manage API keys for ignite-fcgi" },
 	{ "sweep",     ig_cmd_sweep,     "remove containers left behind by a crashed run" },
 };
 
