@@ -80,7 +80,7 @@ ig_audit_add(struct ig_audit *a, const char *source, const char *type,
 			else
 				a->c.fs_reads++;
 			a->c.fs_blocked += !allowed;
-		} else if (strcmp(type, "process") == 0) {
+		} else if (strcmp(type, "process") == 0 && strcmp(action, "spawn") == 0) {
 			a->c.spawns++;
 			a->c.spawn_blocked += !allowed;
 		}
@@ -208,9 +208,9 @@ static const struct {
 	{ "EROFS",                  "filesystem", "write",   "output mentions a read-only filesystem" },
 	{ "read-only file system",  "filesystem", "write",   "output mentions a read-only filesystem" },
 	{ "Read-only file system",  "filesystem", "write",   "output mentions a read-only filesystem" },
-	{ "ERR_ACCESS_DENIED",      "process",    "spawn",   "output mentions a permission-model denial" },
-	{ "NotCapable",             "process",    "spawn",   "output mentions a permission denial" },
-	{ "PermissionDenied",       "process",    "spawn",   "output mentions a permission denial" },
+	{ "ERR_ACCESS_DENIED",      "process",    "permission-denied", "output mentions a permission-model denial (file or process)" },
+	{ "NotCapable",             "process",    "permission-denied", "output mentions a permission denial" },
+	{ "PermissionDenied",       "process",    "permission-denied", "output mentions a permission denial" },
 };
 
 void

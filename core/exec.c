@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SAMPLE_INTERVAL_MS   50      /* cgroup sampling while the container runs */
+#define SAMPLE_INTERVAL_MS   20      /* cgroup sampling while the container runs */
 #define KILL_GRACE_MS        5000    /* output still drained after a kill */
 #define WAIT_EXIT_MS         10000   /* engine's wait after the stream ended */
 #define STDIN_SEND_MS        10000   /* delivering the input */
@@ -561,6 +561,22 @@ int_field(struct json_object *o, const char *key, int64_t dflt)
 	return json_object_get_int64(v);
 }
 
+/* Paths the engine itself creates or mounts in every container (init,
+ * name resolution, mount points): not the service's doing. */
+static bool
+engine_path(const char *path)
+{
+	static const char *const paths[] = { "/sbin", "/sbin/docker-init", "/etc", "/etc/hosts",
+	    "/etc/hostname", "/etc/resolv.conf", "/etc/mtab", "/dev", "/dev/console", "/dev/pts",
+	    "/dev/shm", "/dev/mqueue", "/proc", "/sys", "/app", "/tmp", "/.dockerenv" };
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (strcmp(path, paths[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool
 launcher_expected(const struct ig_runtime_resolved *rt)
 {
@@ -783,6 +799,10 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 		res->signal = state.exit_code - 128;
 	if (cs.memory_peak >= 0)
 		res->memory_mb = (double)cs.memory_peak / (1024.0 * 1024.0);
+	/* Killed for memory: the peak was the limit, even if the cgroup
+	 * vanished before the last sample saw it. */
+	if (res->oom_killed && res->memory_mb < (double)spec->limits.memory_mb)
+		res->memory_mb = (double)spec->limits.memory_mb;
 	ig_time_iso(&t_start, res->started_at, sizeof(res->started_at));
 	ig_time_iso(&t_end, res->finished_at, sizeof(res->finished_at));
 
@@ -801,7 +821,8 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 		size_t i;
 		if (ig_docker_container_changes(dk, res->container_id, &chg, NULL) == 0) {
 			for (i = 0; i < chg.n; i++)
-				ig_audit_add_change(res->audit, chg.v[i].path, chg.v[i].kind);
+				if (!engine_path(chg.v[i].path))
+					ig_audit_add_change(res->audit, chg.v[i].path, chg.v[i].kind);
 			ig_docker_changes_free(&chg);
 		}
 	}

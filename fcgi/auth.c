@@ -54,6 +54,7 @@ bearer(struct ig_req *r, const char *h)
 		return unauthorized(r);
 	}
 	snprintf(r->who.key_id, sizeof(r->who.key_id), "%s", info.id);
+	snprintf(r->who.key_name, sizeof(r->who.key_name), "%s", info.name);
 	r->who.scope = (int)info.scope;
 	r->who.authenticated = true;
 	return 0;
@@ -72,6 +73,7 @@ session(struct ig_req *r)
 	    ig_keys_lookup(ig_srv->keys, keyid, &info) != 0)
 		return -1;
 	snprintf(r->who.key_id, sizeof(r->who.key_id), "%s", info.id);
+	snprintf(r->who.key_name, sizeof(r->who.key_name), "%s", info.name);
 	snprintf(r->who.session, sizeof(r->who.session), "%s", value);
 	r->who.scope = (int)info.scope;
 	r->who.authenticated = true;

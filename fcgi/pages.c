@@ -41,6 +41,7 @@ add_user(struct ig_req *r, struct json_object *ctx)
 		return;
 	u = json_object_new_object();
 	json_object_object_add(u, "keyId", json_object_new_string(r->who.key_id));
+	json_object_object_add(u, "keyName", json_object_new_string(r->who.key_name));
 	json_object_object_add(ctx, "user", u);
 	ig_session_csrf(ig_srv->sessions, r->who.session, csrf);
 	json_object_object_add(ctx, "csrf", json_object_new_string(csrf));
@@ -242,10 +243,13 @@ ig_page_run(struct ig_req *r)
 	if (!ig_store_id_ok(r->seg[1]) || ig_store_get(ig_srv->store, r->seg[1], &rep, NULL) != 0)
 		return error_page(r, 404, "Not found", "There is no such run.");
 	/* A logged-in browser sees the navigation too. */
+	struct ig_key_info info;
+
 	if (ig_req_cookie(r, IG_SESSION_COOKIE, value, sizeof(value)) != NULL &&
 	    ig_session_check(ig_srv->sessions, value, time(NULL), keyid) == 0 &&
-	    ig_keys_lookup(ig_srv->keys, keyid, NULL) == 0) {
+	    ig_keys_lookup(ig_srv->keys, keyid, &info) == 0) {
 		snprintf(r->who.key_id, sizeof(r->who.key_id), "%s", keyid);
+		snprintf(r->who.key_name, sizeof(r->who.key_name), "%s", info.name);
 		snprintf(r->who.session, sizeof(r->who.session), "%s", value);
 		r->who.via_session = true;
 		add_user(r, rep);

@@ -59,6 +59,7 @@ extern struct ig_server *ig_srv;
 struct ig_principal {
 	bool authenticated;
 	char key_id[33];
+	char key_name[72];
 	int  scope;                          /* enum ig_key_scope */
 	bool via_session;                    /* browser cookie, not a Bearer key */
 	char session[160];                   /* the session cookie value */

@@ -132,10 +132,6 @@ def test_app_stays_read_only_with_writable_policy(ignite, service, runtime):
     assert app and all(e["allowed"] is False for e in app), str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "with filesystem.readOnly false, the engine's change list includes /sbin and "
-    "/sbin/docker-init (the init binary Docker itself injects for Init:true); "
-    "core/exec.c reports them as filesystem 'create' events the service made"))
 def test_writable_rootfs_reports_only_service_changes(ignite, service, tmp_path):
     """Threat-model goal: preserve inspectability — a service that writes
     nothing, run with a writable root filesystem, gets no filesystem-change
@@ -454,10 +450,6 @@ def test_self_kill_is_reported(ignite, service, runtime, host_sentinel):
     assert run.events_where(type="process", action="signal", source="engine"), str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/audit.c ig_audit_add counts every event of type 'process' as a spawn, "
-    "so the engine's 'signal' event (main process ended by a signal) raises "
-    "summary.processSpawns: 2 spawns reported for 1 spawn attempt"))
 def test_signal_is_not_counted_as_spawn(ignite, service):
     """Threat-model goal: preserve inspectability — summary.processSpawns
     counts spawn attempts only: the engine's note that the main process
