@@ -1040,6 +1040,64 @@ test_example_file(void **state)
 	ig_config_free(&cfg);
 }
 
+/* True when roff text describes option --flag: as "\-\-flag=" (a value) or
+ * "\-\-flag [" (an optional value); roff writes each '-' as "\-". */
+static bool
+man_describes(const char *man, const char *flag)
+{
+	char opt[160];
+	size_t j, k = 0;
+
+	opt[k++] = '\\';
+	opt[k++] = '-';
+	opt[k++] = '\\';
+	opt[k++] = '-';
+	for (j = 0; flag[j] && k + 4 < sizeof(opt); j++) {
+		if (flag[j] == '-')
+			opt[k++] = '\\';
+		opt[k++] = flag[j];
+	}
+	opt[k + 1] = '\0';
+	opt[k] = '=';
+	if (strstr(man, opt) != NULL)
+		return true;
+	opt[k] = ' ';
+	opt[k + 1] = '[';
+	opt[k + 2] = '\0';
+	return strstr(man, opt) != NULL;
+}
+
+/* docs/config.md and ignite-fcgi(8) describe every key and flag. */
+static void
+test_docs_cover_every_flag(void **state)
+{
+	const struct ig_config_flag *fl;
+	char *doc, *man, needle[128];
+	size_t len = 0, n, i;
+
+	(void)state;
+	doc = read_repo_file("docs/config.md", &len);
+	man = read_repo_file("man/ignite-fcgi.8", &len);
+	if (doc == NULL || man == NULL) {
+		free(doc);
+		free(man);
+		skip();
+	}
+	assert_false(man_describes(man, "no-such-flag"));
+	fl = ig_config_flags(&n);
+	for (i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle), "| `%s` | `--%s` |", fl[i].key, fl[i].name);
+		if (strstr(doc, needle) == NULL)
+			fail_msg("docs/config.md has no table row %s", needle);
+		if (!man_describes(man, fl[i].name))
+			fail_msg("man/ignite-fcgi.8 does not describe --%s", fl[i].name);
+		if (strstr(man, fl[i].key) == NULL)
+			fail_msg("man/ignite-fcgi.8 does not name %s", fl[i].key);
+	}
+	free(doc);
+	free(man);
+}
+
 /* ---- usage, JSON, copy, restart ---------------------------------------- */
 
 static void
@@ -1169,6 +1227,7 @@ main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_docs_cover_every_flag),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_copy_and_restart),
