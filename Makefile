@@ -100,6 +100,34 @@ $(B)/engine/%: tests/engine/%.c $(UNIT_SUPPORT) $(B)/libignite.a $(wildcard test
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -o $@ $< $(UNIT_SUPPORT) $(B)/libignite.a $(CMOCKA_LIBS) $(PKG_LIBS)
 
+# libFuzzer drivers (tests/fuzz/README.md): clang with ASan+UBSan, over the
+# core compiled by clang into its own tree. `make fuzz` runs each for
+# IGNITE_FUZZ_SECONDS (300); `make test` runs them briefly.
+FUZZ_CC    ?= clang
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O1 -g -fno-omit-frame-pointer \
+             -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzzobj/%.o)
+
+$(B)/fuzzobj/%.o: %.c $(wildcard core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzzobj/libignite.a: $(FUZZ_CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/fuzzobj/libignite.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzzobj/libignite.a $(PKG_LIBS)
+
+.PHONY: fuzz fuzzers
+fuzzers: $(FUZZ_BIN)
+
+fuzz: fuzzers
+	@B=$(B) tests/fuzz/run.sh
+
 unit: $(UNIT_BIN)
 	@tests/run-suites.sh unit
 
@@ -125,9 +153,20 @@ bench: all
 	@bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ignite
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ignite/runtimes/launcher \
+	    $(DESTDIR)$(PREFIX)/share/ignite/templates $(DESTDIR)$(PREFIX)/share/ignite/static \
+	    $(DESTDIR)$(PREFIX)/share/ignite/nginx $(DESTDIR)$(PREFIX)/share/ignite/dist \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp -R runtimes templates static $(DESTDIR)$(PREFIX)/share/ignite/ 2>/dev/null || true
+	install -m 0644 runtimes/runtimes.json runtimes/README.md $(DESTDIR)$(PREFIX)/share/ignite/runtimes/
+	install -m 0755 runtimes/build.sh $(DESTDIR)$(PREFIX)/share/ignite/runtimes/
+	install -m 0644 runtimes/launcher/*.mjs $(DESTDIR)$(PREFIX)/share/ignite/runtimes/launcher/
+	install -m 0644 templates/*.html $(DESTDIR)$(PREFIX)/share/ignite/templates/
+	install -m 0644 static/* $(DESTDIR)$(PREFIX)/share/ignite/static/
+	install -m 0644 nginx/ignite.conf $(DESTDIR)$(PREFIX)/share/ignite/nginx/
+	install -m 0644 dist/ignite-fcgi.service ignite.yaml.example $(DESTDIR)$(PREFIX)/share/ignite/dist/
+	install -m 0644 man/ignite.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/ignite-fcgi.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf $(B)

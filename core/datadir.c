@@ -21,7 +21,7 @@ try_path(char *out, size_t outlen, const char *base, const char *rel)
 int
 ig_datadir_locate(const char *override, const char *rel, char *out, size_t outlen)
 {
-	char exe[4096], up[4096 + 32];
+	char exe[4096], up[4096 + 32], *dir;
 	ssize_t n;
 	int i;
 
@@ -30,8 +30,9 @@ ig_datadir_locate(const char *override, const char *rel, char *out, size_t outle
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
+		dir = dirname(exe);   /* modifies exe: computed once */
 		/* A source tree: build/ignite, build/asan/ignite … */
-		snprintf(up, sizeof(up), "%s", dirname(exe));
+		snprintf(up, sizeof(up), "%s", dir);
 		for (i = 0; i < 3; i++) {
 			size_t l = strlen(up);
 			snprintf(up + l, sizeof(up) - l, "/..");
@@ -39,7 +40,7 @@ ig_datadir_locate(const char *override, const char *rel, char *out, size_t outle
 				return 0;
 		}
 		/* An installed tree: <prefix>/bin/ignite → <prefix>/share/ignite. */
-		snprintf(up, sizeof(up), "%s/../share/ignite", dirname(exe));
+		snprintf(up, sizeof(up), "%s/../share/ignite", dir);
 		if (try_path(out, outlen, up, rel))
 			return 0;
 	}

@@ -188,6 +188,16 @@ build_config(const char *path, const struct override *ov, size_t nov, struct ig_
 			return -1;
 		}
 	}
+	/* Rules between fields, once every source is applied. */
+	if (ig_config_check(cfg, &diags, &err) != 0) {
+		for (i = 0; i < diags.n; i++)
+			fprintf(stderr, "ignite-fcgi: %s\n", ig_diag_format(&diags.v[i], line, sizeof(line)));
+		if (diags.n == 0)
+			fprintf(stderr, "ignite-fcgi: %s\n", err.msg);
+		ig_diags_free(&diags);
+		ig_config_free(cfg);
+		return -1;
+	}
 	return 0;
 }
 
