@@ -48,6 +48,8 @@ bearer(struct ig_req *r, const char *h)
 	if (!ig_ratelimit_failures_check(ig_srv->failures, r->remote_addr, ig_time_mono_ms(), &retry))
 		return too_many(r, (int)retry, "too_many_failures", "too many failed authentications; retry later");
 	if (ig_keys_verify(ig_srv->keys, h, strlen(h), &info, &err) != 0) {
+		if (err.code == IG_ENOMEM)
+			return ig_resp_error(r, 503, "unavailable", "the server is out of memory; retry later", NULL);
 		ig_ratelimit_failures_record(ig_srv->failures, r->remote_addr, ig_time_mono_ms());
 		ig_log(IG_LOG_INFO, "auth failed", "id", r->request_id, "remote", r->remote_addr,
 		    "key", info.id[0] ? info.id : NULL, NULL);
