@@ -119,6 +119,23 @@ summary(struct json_object *r, bool colour)
 		ig_report_text_printf(&w, "\nrun %s", json_object_get_string(v));
 	if (json_object_object_get_ex(r, "error", &v) && json_object_object_get_ex(v, "message", &v))
 		ig_report_text_printf(&w, "\n%s", json_object_get_string(v));
+	/* A blocked run: say which checks failed. */
+	if (strcmp(status, "blocked") == 0 && json_object_object_get_ex(r, "preflight", &v) &&
+	    json_object_object_get_ex(v, "checks", &v)) {
+		size_t i, n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			struct json_object *c = json_object_array_get_idx(v, i), *st, *nm, *msg;
+			if (json_object_object_get_ex(c, "status", &st) &&
+			    strcmp(json_object_get_string(st), "fail") == 0 &&
+			    json_object_object_get_ex(c, "name", &nm) && json_object_object_get_ex(c, "message", &msg)) {
+				ig_report_text_puts(&w, "\n  ");
+				ig_report_text_style(&w, IG_STYLE_FAIL);
+				ig_report_text_puts(&w, "FAIL");
+				ig_report_text_style(&w, IG_STYLE_RESET);
+				ig_report_text_printf(&w, "  %s  %s", json_object_get_string(nm), json_object_get_string(msg));
+			}
+		}
+	}
 	ig_report_text_puts(&w, "\n");
 	ig_report_text_finish(&w, NULL);
 }

@@ -444,8 +444,17 @@ main(int argc, char **argv)
 		    "version", IG_VERSION, NULL);
 	}
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		/* Retention is applied at start-up and then hourly. */
+		struct timespec hour = { 3600, 0 };
+		if ((sig = sigtimedwait(&sigs, NULL, &hour)) < 0) {
+			if (errno == EAGAIN) {
+				pthread_rwlock_rdlock(&srv.lock);
+				ig_store_prune(srv.store, (size_t)srv.config.retention_max_runs,
+				    (time_t)srv.config.retention_max_age_days * 86400, NULL);
+				pthread_rwlock_unlock(&srv.lock);
+			}
 			continue;
+		}
 		if (sig == SIGHUP) {
 			reload(config_path, ov, nov);
 			continue;
