@@ -1,4 +1,4 @@
-"""Harness for the HTTP suite: real nginx in front of a real ignite-fcgi in
+"""Harness for the HTTP and browser suites: real nginx in front of a real ignite-fcgi in
 front of the real Docker engine, all on loopback, all started here.
 
 - One session-wide work directory holds the services (examples/hello,
@@ -18,7 +18,8 @@ front of the real Docker engine, all on loopback, all started here.
   whose owner is gone) may remain. The engine is queried with http.client
   over its unix socket; the docker command-line tool is never used.
 
-Only the standard library and pytest.
+Only the standard library and pytest. tests/http/conftest.py and
+tests/browser/conftest.py import the fixtures and the report hook from here.
 """
 import atexit
 import ctypes
@@ -234,10 +235,11 @@ DAEMON_PIDS = set()  # every ignite-fcgi started (container owner labels name th
 class Stack:
     """One ignite-fcgi behind one nginx."""
 
-    def __init__(self, name, workdir, services, keys_file, args=(), runs=None):
+    def __init__(self, name, workdir, services, keys_file, args=(), runs=None, owner=None):
         self.name = name
-        self.dir = Path(workdir) / "stacks" / name
-        self.dir.mkdir(parents=True)
+        root = Path(workdir) / "stacks"
+        root.mkdir(exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=name + ".", dir=root))
         self.services = Path(services)
         self.keys_file = Path(keys_file)
         self.runs = Path(runs) if runs else self.dir / "runs"
@@ -252,6 +254,8 @@ class Stack:
         self.nginx = None
         self.daemon_exits = []        # exit codes of daemons stopped or crashed
         STACKS.append(self)
+        if owner is not None:
+            owner.append(self)
 
     # -- daemon --
     def daemon_cmd(self):
@@ -394,13 +398,34 @@ def _stop_all():
 atexit.register(_stop_all)
 
 
+def _log_size(stack):
+    try:
+        return stack.log_path.stat().st_size
+    except OSError:
+        return 0
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failed test's report carries what each daemon logged during it."""
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed:
-        for s in STACKS:
-            rep.sections.append((f"ignite-fcgi log, stack {s.name} ({s.log_path})", s.log_tail()))
+    if call.when == "setup":
+        item._ignite_log_sizes = {id(s): _log_size(s) for s in STACKS}
+    if not rep.failed:
+        return
+    sizes = getattr(item, "_ignite_log_sizes", {})
+    for s in STACKS:
+        start = sizes.get(id(s), 0)
+        try:
+            with open(s.log_path, "rb") as f:
+                f.seek(start)
+                new = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            continue
+        if new:
+            rep.sections.append((f"ignite-fcgi log during the test, stack {s.name} ({s.log_path})",
+                                 "\n".join(new[-30:])))
 
 
 # ---- fixtures ---------------------------------------------------------------
@@ -511,17 +536,18 @@ def keys(workdir, binaries):
 def servers(engine, binaries, workdir, services_dir, outside_dir, keys):
     """Starts the shared stack; stops every stack at the end and checks that
     the shared daemon never died and no container was left behind."""
-    main = Stack("main", workdir, services_dir, keys.path, SHARED_ARGS).start()
-    yield {"main": main}
+    mine = []
+    main = Stack("main", workdir, services_dir, keys.path, SHARED_ARGS, owner=mine).start()
+    yield {"main": main, "stacks": mine}
     main_alive = main.daemon_alive()
     main_rc = None if main_alive else main.daemon.returncode
-    for s in STACKS:
+    for s in mine:
         s.stop()
     problems = []
     if not main_alive:
         problems.append(f"the shared ignite-fcgi died during the suite (exit {main_rc}):\n"
                         f"{main.log_tail(80)}")
-    crashed = [(s.name, rc) for s in STACKS for rc in s.daemon_exits if rc != 0]
+    crashed = [(s.name, rc) for s in mine for rc in s.daemon_exits if rc != 0]
     if crashed:
         problems.append(f"daemons that did not exit 0: {crashed}")
     deadline = time.monotonic() + 15
@@ -554,7 +580,7 @@ def stack(servers):
 def make_stack(servers, workdir, services_dir, keys):
     """make_stack(name, *daemon_args, runs=None) -> a started Stack of its own."""
     def make(name, *args, runs=None):
-        s = Stack(name, workdir, services_dir, keys.path, args, runs=runs)
+        s = Stack(name, workdir, services_dir, keys.path, args, runs=runs, owner=servers["stacks"])
         return s.start()
     return make
 

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from conftest import login
+from harness import login
 
 
 def secret():

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import docker_socket_path
+from harness import docker_socket_path
 
 
 class Relay:

@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import login
+from harness import login
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import login, raw_request
+from harness import login, raw_request
 
 OK_BODY = '{"input": {"name": "body"}}'
 
