@@ -11,6 +11,7 @@ PKGS=(
   curl ca-certificates
   python3 python3-pytest
   clang libclang-rt-14-dev
+  chromium chromium-driver
 )
 
 missing=()

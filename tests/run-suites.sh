@@ -91,7 +91,8 @@ case "${1:-all}" in
 unit)      suite_unit "$B/tests" unit ;;
 unit-asan) suite_unit "$B/asan/tests" unit-asan ;;
 cli)       suite_pytest tests/cli cli ;;
-docker)    start_engine && { suite_unit "$B/engine" engine; suite_pytest tests/integration docker; } ;;
+docker)    start_engine && { suite_unit "$B/engine" engine; suite_pytest tests/integration docker;
+             suite_pytest tests/http http tests/browser; } ;;
 all)
   suite_unit "$B/tests" unit
   suite_unit "$B/asan/tests" unit-asan
@@ -101,6 +102,7 @@ all)
     if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; then
       suite_pytest tests/integration docker
     fi
+    suite_pytest tests/http http tests/browser
   fi
   ;;
 *) echo "usage: $0 unit|unit-asan|cli|docker|all" >&2; exit 2 ;;
