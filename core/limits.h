@@ -160,4 +160,48 @@
 #define IG_CONFIG_SESSION_S_MIN  60
 #define IG_CONFIG_SESSION_S_MAX  (30 * 24 * 3600)
 
+/* Ad-hoc runs, async jobs, webhooks and batches (adhoc.c, jobs.c, webhook.c).
+ * *_DEFAULT values are what the sandbox: and async: sections of ignite.yaml
+ * start from; the others are hard caps. */
+#define IG_ADHOC_RUNTIMES_DEFAULT      "node,bun,deno" /* runtimes ad-hoc code may ask for */
+#define IG_ADHOC_FILES_DEFAULT         64             /* files in one request */
+#define IG_ADHOC_FILES_MAX             1000
+#define IG_ADHOC_TOTAL_BYTES_DEFAULT   (512 * 1024)   /* decoded bytes of all files */
+#define IG_ADHOC_FILE_BYTES_DEFAULT    (256 * 1024)   /* decoded bytes of one file */
+#define IG_ADHOC_BYTES_MAX             (8 * 1024 * 1024) /* highest byte limit accepted in config */
+#define IG_ADHOC_DEPTH_DEFAULT         8              /* path components of one file name */
+#define IG_ADHOC_DEPTH_MAX             32
+#define IG_ADHOC_NAME_MAX              255            /* one file name, the whole relative path */
+#define IG_ADHOC_MEMORY_MB_DEFAULT     128            /* an ad-hoc run that names no memory */
+#define IG_ADHOC_MAX_MEMORY_MB_DEFAULT 512
+#define IG_ADHOC_TIMEOUT_MS_DEFAULT    10000          /* an ad-hoc run that names no timeout */
+#define IG_ADHOC_MAX_TIMEOUT_MS_DEFAULT 30000
+#define IG_ADHOC_MAX_CPUS_DEFAULT      1
+#define IG_ADHOC_REPORT_FILE_MAX       (64 * 1024)    /* bytes of one submitted file kept in its report */
+#define IG_ADHOC_REPORT_FILES_MAX      (256 * 1024)   /* bytes of all submitted files kept in a report */
+#define IG_JOBS_QUEUE_DEFAULT          64             /* async runs waiting, whole daemon */
+#define IG_JOBS_QUEUE_MAX              10000
+#define IG_JOBS_WORKERS_DEFAULT        2              /* threads running async runs */
+#define IG_JOBS_WORKERS_MAX            64
+#define IG_JOBS_CANCEL_WAIT_MS         10000          /* DELETE waits this long for a running job to stop */
+#define IG_JOBS_RECOVER_MAX            10000          /* runs checked at start for ones left queued/running */
+#define IG_IDEM_KEY_MAX                255            /* bytes of an Idempotency-Key header */
+#define IG_IDEM_TABLE                  4096           /* remembered keys (oldest dropped) */
+#define IG_IDEM_TTL_S_DEFAULT          86400
+#define IG_IDEM_TTL_S_MAX              (7 * 86400)
+#define IG_BATCH_DEFAULT               20             /* requests in one POST /api/batch */
+#define IG_BATCH_MAX                   100
+#define IG_WEBHOOK_URL_MAX             2048           /* a callbackUrl */
+#define IG_WEBHOOK_RETRIES_DEFAULT     3              /* attempts after the first */
+#define IG_WEBHOOK_RETRIES_MAX         10
+#define IG_WEBHOOK_TIMEOUT_MS_DEFAULT  5000           /* one delivery attempt, connect included */
+#define IG_WEBHOOK_TIMEOUT_MS_MIN      100
+#define IG_WEBHOOK_TIMEOUT_MS_MAX      60000
+#define IG_WEBHOOK_BACKOFF_MS          1000           /* before the first retry; doubles after each */
+#define IG_WEBHOOK_BACKOFF_MAX_MS      60000
+#define IG_WEBHOOK_CIDRS_MAX           64             /* entries of async.callbackAllow */
+#define IG_WEBHOOK_ADDRS_MAX           16             /* resolved addresses checked and pinned */
+#define IG_WEBHOOK_RESPONSE_MAX        (16 * 1024)    /* bytes of a receiver's answer read */
+#define IG_WEBHOOK_QUEUE_MAX           IG_JOBS_QUEUE_MAX /* deliveries waiting */
+
 #endif
