@@ -97,6 +97,7 @@ all)
   suite_unit "$B/tests" unit
   suite_unit "$B/asan/tests" unit-asan
   suite_pytest tests/cli cli
+  tests/fuzz/run.sh --brief --counts "$RESULTS/fuzz.counts"; add $(cat "$RESULTS/fuzz.counts" 2>/dev/null || echo 0 1 0)
   if start_engine; then
     suite_unit "$B/engine" engine
     if [ -d tests/integration ] && ls tests/integration/test_*.py >/dev/null 2>&1; then

@@ -1,0 +1,208 @@
+/*
+ * test_fuzz_regress.c — what the fuzzers found, kept as unit tests.
+ *
+ * The libFuzzer drivers of tests/fuzz/ are included here (IG_FUZZ_NO_MAIN)
+ * so the same code runs under cmocka, in the plain and the ASan+UBSan
+ * builds:
+ *   - one test per finding, with the input from tests/fuzz/crashes/<target>/
+ *     and the behaviour the fixed code must show;
+ *   - per target, every corpus entry and every saved finding replayed
+ *     through its driver (a broken property fails that test; a memory
+ *     error still ends the ASan build's run, so the replays of findings
+ *     come last).
+ * Run from the repository root (tests/run-suites.sh does).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define IG_FUZZ_NO_MAIN
+/* A broken property fails the running test instead of aborting. */
+#define FUZZ_FAIL(file, line, what) _fail(file, line)
+#include "../fuzz/fuzz_channel.c"
+#include "../fuzz/fuzz_config.c"
+#include "../fuzz/fuzz_demux.c"
+#include "../fuzz/fuzz_docker.c"
+#include "../fuzz/fuzz_execute.c"
+#include "../fuzz/fuzz_keys.c"
+#include "../fuzz/fuzz_lock.c"
+#include "../fuzz/fuzz_policy.c"
+#include "../fuzz/fuzz_runtime.c"
+#include "../fuzz/fuzz_service.c"
+#include "../fuzz/fuzz_template.c"
+#include "../fuzz/fuzz_yamldoc.c"
+
+#include <dirent.h>
+#include <errno.h>
+
+#define FUZZ_DIR "tests/fuzz"
+
+typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
+
+/* Reads a whole file; *len gets its size. The buffer is never NULL (an
+ * empty file gives a 1-byte allocation), the caller frees it. */
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n = 0;
+
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		fail_msg("%s: cannot size", path);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("%s: short read", path);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Runs the file crashes/<target>/<name> through the driver. */
+static uint8_t *
+finding(const char *target, const char *name, size_t *len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), FUZZ_DIR "/crashes/%s/%s", target, name);
+	return slurp(path, len);
+}
+
+/* Every regular file of dir through fn; returns how many ran. */
+static size_t
+replay_dir(const char *dir, fuzz_fn fn)
+{
+	struct dirent *de;
+	char path[1024];
+	size_t n = 0, len;
+	uint8_t *buf;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		fail_msg("%s: %s", dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		buf = slurp(path, &len);
+		print_message("  %s\n", path);
+		fn(buf, len);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+struct target {
+	const char *name;
+	fuzz_fn fn;
+};
+
+static const struct target targets[] = {
+	{ "channel", fuzz_channel }, { "config", fuzz_config }, { "demux", fuzz_demux },
+	{ "docker", fuzz_docker }, { "execute", fuzz_execute }, { "keys", fuzz_keys },
+	{ "lock", fuzz_lock }, { "policy", fuzz_policy }, { "runtime", fuzz_runtime },
+	{ "service", fuzz_service }, { "template", fuzz_template }, { "yamldoc", fuzz_yamldoc },
+};
+
+static void
+corpus_replay(void **state)
+{
+	const struct target *t = *state;
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), FUZZ_DIR "/corpus/%s", t->name);
+	assert_true(replay_dir(dir, t->fn) > 0);
+}
+
+static void
+findings_replay(void **state)
+{
+	const struct target *t = *state;
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), FUZZ_DIR "/crashes/%s", t->name);
+	replay_dir(dir, t->fn);
+}
+
+/* ---- execute: ig_jsonin_parse accepts numbers JSON does not have --------- */
+
+/* json-c's tokener, even with JSON_TOKENER_STRICT, accepts NaN, Infinity,
+ * -Infinity, "1." and "-01". ig_jsonin_parse must refuse them: an execute
+ * body {"input": NaN} is otherwise accepted and its "input" handed to the
+ * launcher as text JSON.parse refuses. */
+static void
+jsonin_refuses(const char *name)
+{
+	struct json_object *o = NULL;
+	struct ig_err err = { 0 };
+	size_t len;
+	uint8_t *buf = finding("execute", name, &len);
+	int rc = ig_jsonin_parse((const char *)buf, len, 0, &o, &err);
+
+	if (rc == 0)
+		print_error("accepted %.*s as %s\n", (int)len, (const char *)buf,
+		    json_object_to_json_string(o));
+	json_object_put(o);
+	free(buf);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.code, IG_EINVAL);
+}
+
+static void test_jsonin_nan(void **state) { (void)state; jsonin_refuses("jsonin-nan"); }
+static void test_jsonin_infinity(void **state) { (void)state; jsonin_refuses("jsonin-infinity"); }
+static void test_jsonin_trailing_dot(void **state) { (void)state; jsonin_refuses("jsonin-trailing-dot"); }
+static void test_jsonin_dot_exponent(void **state) { (void)state; jsonin_refuses("jsonin-dot-exponent"); }
+static void test_jsonin_minus_leading_zero(void **state) { (void)state; jsonin_refuses("jsonin-minus-leading-zero"); }
+
+#define CORPUS_TEST(i, name) \
+	{ "corpus_" name, corpus_replay, NULL, NULL, (void *)&targets[i] }
+#define FINDINGS_TEST(i, name) \
+	{ "findings_" name, findings_replay, NULL, NULL, (void *)&targets[i] }
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jsonin_nan),
+		cmocka_unit_test(test_jsonin_infinity),
+		cmocka_unit_test(test_jsonin_trailing_dot),
+		cmocka_unit_test(test_jsonin_dot_exponent),
+		cmocka_unit_test(test_jsonin_minus_leading_zero),
+		CORPUS_TEST(0, "channel"),
+		CORPUS_TEST(1, "config"),
+		CORPUS_TEST(2, "demux"),
+		CORPUS_TEST(3, "docker"),
+		CORPUS_TEST(4, "execute"),
+		CORPUS_TEST(5, "keys"),
+		CORPUS_TEST(6, "lock"),
+		CORPUS_TEST(7, "policy"),
+		CORPUS_TEST(8, "runtime"),
+		CORPUS_TEST(9, "service"),
+		CORPUS_TEST(10, "template"),
+		CORPUS_TEST(11, "yamldoc"),
+		FINDINGS_TEST(0, "channel"),
+		FINDINGS_TEST(1, "config"),
+		FINDINGS_TEST(2, "demux"),
+		FINDINGS_TEST(3, "docker"),
+		FINDINGS_TEST(4, "execute"),
+		FINDINGS_TEST(5, "keys"),
+		FINDINGS_TEST(6, "lock"),
+		FINDINGS_TEST(7, "policy"),
+		FINDINGS_TEST(8, "runtime"),
+		FINDINGS_TEST(9, "service"),
+		FINDINGS_TEST(10, "template"),
+		FINDINGS_TEST(11, "yamldoc"),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
