@@ -44,6 +44,10 @@ BUILD = Path(os.environ.get("IGNITE_BUILD", ROOT / "build"))
 FIXTURE_SERVICES = HERE / "services"
 MANAGED_LABEL = "ignite.managed=1"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# The daemon under test; IGNITE_FCGI may name another build of it (e.g. one
+# with AddressSanitizer: its reports land in the daemon logs, checked at the end).
+FCGI = Path(os.environ.get("IGNITE_FCGI", BUILD / "ignite-fcgi"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # Limits of the shared stack: high enough that the suite never trips them.
 SHARED_ARGS = ["--rate-limit", "1000000", "--auth-failure-limit", "1000000",
@@ -259,7 +263,7 @@ class Stack:
 
     # -- daemon --
     def daemon_cmd(self):
-        return [str(BUILD / "ignite-fcgi"), "--socket", str(self.socket), "--socket-mode", "0666",
+        return [str(FCGI), "--socket", str(self.socket), "--socket-mode", "0666",
                 "--services", str(self.services), "--runs", str(self.runs),
                 "--keys", str(self.keys_file), "--workers", "4", *self.args]
 
@@ -440,9 +444,9 @@ def engine():
 
 @pytest.fixture(scope="session")
 def binaries():
-    for b in ("ignite", "ignite-fcgi"):
-        if not (BUILD / b).exists():
-            pytest.fail(f"{BUILD / b} is missing: build it first (make B={BUILD.name} {BUILD / b})")
+    for b in (BUILD / "ignite", FCGI):
+        if not b.exists():
+            pytest.fail(f"{b} is missing: build it first (make B={BUILD.name} {b})")
     if not Path(NGINX).exists():
         pytest.fail("nginx is not installed")
     return BUILD
@@ -565,6 +569,13 @@ def servers(engine, binaries, workdir, services_dir, outside_dir, keys):
         time.sleep(0.5)
     if leaked:
         problems.append(f"containers left behind: {leaked}")
+    for s in mine:
+        text = s.log_text()
+        for mark in SANITIZER_MARKS:
+            i = text.find(mark)
+            if i >= 0:
+                problems.append(f"sanitizer report in {s.log_path}:\n{text[max(0, i - 200):i + 3000]}")
+                break
     assert not problems, "\n".join(problems)
 
 
