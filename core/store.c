@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,64 @@ rescan(struct ig_store *st, struct ig_err *err)
 	return 0;
 }
 
+/* Keeps the in-memory index in step with a run this process just wrote, so
+ * the next listing does not have to rescan the directory: when the directory
+ * changed only by our own write, its new mtime is taken as scanned. */
+static void
+index_put(struct ig_store *st, const char *id, const char *name, struct json_object *rep)
+{
+	struct stat dst, fst;
+	struct run_entry *e = NULL;
+	bool only_ours;
+	size_t i;
+
+	pthread_mutex_lock(&st->lock);
+	if (!st->scanned || fstat(st->dirfd, &dst) != 0 ||
+	    fstatat(st->dirfd, name, &fst, AT_SYMLINK_NOFOLLOW) != 0)
+		goto out;
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->runs[i].id, id) == 0)
+			e = &st->runs[i];
+	if (e == NULL) {
+		if (st->n == st->cap) {
+			size_t ncap = st->cap ? st->cap * 2 : 64;
+			struct run_entry *nr = realloc(st->runs, ncap * sizeof(*nr));
+			if (nr == NULL) {
+				st->scanned = 0;
+				goto out;
+			}
+			st->runs = nr;
+			st->cap = ncap;
+		}
+		e = &st->runs[st->n++];
+		memset(e, 0, sizeof(*e));
+	} else {
+		entry_clear(e);
+	}
+	memcpy(e->id, id, sizeof(e->id));
+	e->service = strdup(get_str(rep, "serviceName"));
+	e->started = strdup(get_str(rep, "startedAt"));
+	e->summary = summarize(id, rep);
+	e->mtime = fst.st_mtim;
+	e->seen = 1;
+	if (e->service == NULL || e->started == NULL || e->summary == NULL) {
+		st->scanned = 0;
+		goto out;
+	}
+	if (st->n > 1)
+		qsort(st->runs, st->n, sizeof(*st->runs), newer_first);
+	/* Another process may have written too: only trust the directory's new
+	 * mtime when it is no older than our file (our rename changed it). */
+	only_ours = dst.st_mtim.tv_sec == fst.st_mtim.tv_sec &&
+	    dst.st_mtim.tv_nsec == fst.st_mtim.tv_nsec;
+	if (only_ours)
+		st->dir_mtime = dst.st_mtim;
+	else
+		st->scanned = 0;
+out:
+	pthread_mutex_unlock(&st->lock);
+}
+
 int
 ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
     struct ig_err *err)
@@ -360,6 +419,7 @@ ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
 		ig_err_prefix(err, "run store %s", st->dir);
 		return -1;
 	}
+	index_put(st, id, name, report);
 	return 0;
 }
 
@@ -374,9 +434,29 @@ ig_store_get(struct ig_store *st, const char *id, struct json_object **out,
 	return read_report(st, id, out, err);
 }
 
+/* True if run e passes the listing filters (NULL: any). */
+static int
+list_match(const struct run_entry *e, const char *service, const char *batch)
+{
+	const char *b;
+
+	if (service != NULL && strcmp(e->service, service) != 0)
+		return 0;
+	if (batch != NULL && ((b = get_str(e->summary, "batch")) == NULL || strcmp(b, batch) != 0))
+		return 0;
+	return 1;
+}
+
 int
 ig_store_list(struct ig_store *st, const char *service, size_t limit,
     const char *before, struct json_object **out, struct ig_err *err)
+{
+	return ig_store_list_filtered(st, service, NULL, limit, before, out, err);
+}
+
+int
+ig_store_list_filtered(struct ig_store *st, const char *service, const char *batch,
+    size_t limit, const char *before, struct json_object **out, struct ig_err *err)
 {
 	struct json_object *res = NULL, *arr = NULL;
 	size_t i, start = 0, taken = 0;
@@ -408,7 +488,7 @@ ig_store_list(struct ig_store *st, const char *service, size_t limit,
 	}
 	json_object_object_add(res, "runs", arr);
 	for (i = start; i < st->n; i++) {
-		if (service != NULL && strcmp(st->runs[i].service, service) != 0)
+		if (!list_match(&st->runs[i], service, batch))
 			continue;
 		if (taken == limit)
 			break;
@@ -417,7 +497,7 @@ ig_store_list(struct ig_store *st, const char *service, size_t limit,
 	}
 	/* There is a next page only if another matching run follows. */
 	for (; i < st->n; i++)
-		if (service == NULL || strcmp(st->runs[i].service, service) == 0)
+		if (list_match(&st->runs[i], service, batch))
 			break;
 	if (i < st->n && taken > 0) {
 		struct json_object *last = json_object_array_get_idx(arr, taken - 1);

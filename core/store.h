@@ -62,6 +62,11 @@ int ig_store_get(struct ig_store *st, const char *id, struct json_object **out,
 int ig_store_list(struct ig_store *st, const char *service, size_t limit,
     const char *before, struct json_object **out, struct ig_err *err);
 
+/* As ig_store_list, and with batch non-NULL only the runs whose report has
+ * "batch": batch (the runs of one POST /api/batch). */
+int ig_store_list_filtered(struct ig_store *st, const char *service, const char *batch,
+    size_t limit, const char *before, struct json_object **out, struct ig_err *err);
+
 /* Deletes runs beyond the newest keep_max (0 = no count limit) and runs that
  * finished more than max_age_s seconds ago (0 = no age limit). Returns the
  * number of runs deleted, or -1 with err. */
