@@ -335,7 +335,8 @@ rescan(struct ig_store *st, struct ig_err *err)
  * the next listing does not have to rescan the directory: when the directory
  * changed only by our own write, its new mtime is taken as scanned. */
 static void
-index_put(struct ig_store *st, const char *id, const char *name, struct json_object *rep)
+index_put(struct ig_store *st, const char *id, const char *name, struct json_object *rep,
+    const struct timespec *pre)
 {
 	struct stat dst, fst;
 	struct run_entry *e = NULL;
@@ -377,10 +378,9 @@ index_put(struct ig_store *st, const char *id, const char *name, struct json_obj
 	}
 	if (st->n > 1)
 		qsort(st->runs, st->n, sizeof(*st->runs), newer_first);
-	/* Another process may have written too: only trust the directory's new
-	 * mtime when it is no older than our file (our rename changed it). */
-	only_ours = dst.st_mtim.tv_sec == fst.st_mtim.tv_sec &&
-	    dst.st_mtim.tv_nsec == fst.st_mtim.tv_nsec;
+	/* Trust the directory's new mtime only if nothing else had changed it
+	 * since our last look: then the change is this write. */
+	only_ours = pre->tv_sec == st->dir_mtime.tv_sec && pre->tv_nsec == st->dir_mtime.tv_nsec;
 	if (only_ours)
 		st->dir_mtime = dst.st_mtim;
 	else
@@ -394,6 +394,7 @@ ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
     struct ig_err *err)
 {
 	char name[IG_RUN_ID_LEN + 8];
+	struct stat before;
 	const char *text;
 	size_t len;
 
@@ -415,11 +416,13 @@ ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.json", id);
+	if (fstat(st->dirfd, &before) != 0)
+		memset(&before, 0, sizeof(before));
 	if (ig_fs_write_atomic(st->dirfd, name, text, len, 0600, err) != 0) {
 		ig_err_prefix(err, "run store %s", st->dir);
 		return -1;
 	}
-	index_put(st, id, name, report);
+	index_put(st, id, name, report, &before.st_mtim);
 	return 0;
 }
 

@@ -205,6 +205,49 @@ test_survives_reopen(void **state)
 	ig_store_close(st);
 }
 
+static void
+test_two_writers(void **state)
+{
+	struct ig_store *a = NULL, *b = NULL;
+	struct json_object *r, *list = NULL, *runs;
+	struct ig_err err = { 0 };
+	char x[IG_RUN_ID_LEN + 1], y[IG_RUN_ID_LEN + 1];
+
+	(void)state;
+	assert_int_equal(ig_store_open(tmpdir, &a, &err), 0);
+	assert_int_equal(ig_store_open(tmpdir, &b, &err), 0);
+	assert_int_equal(ig_store_list(a, NULL, 10, NULL, &list, &err), 0);
+	json_object_put(list);
+	usleep(20000);   /* past the filesystem's timestamp granularity */
+	/* Another process (b) writes, then this one (a): a's listing has both. */
+	assert_int_equal(ig_store_new_id(x, NULL), 0);
+	r = report(x, "other", "2026-11-28T20:00:01.000Z", "success");
+	assert_int_equal(ig_store_put(b, x, r, &err), 0);
+	json_object_put(r);
+	assert_int_equal(ig_store_new_id(y, NULL), 0);
+	r = report(y, "mine", "2026-11-28T20:00:02.000Z", "success");
+	assert_int_equal(ig_store_put(a, y, r, &err), 0);
+	json_object_put(r);
+	assert_int_equal(ig_store_list(a, NULL, 10, NULL, &list, &err), 0);
+	json_object_object_get_ex(list, "runs", &runs);
+	assert_int_equal(json_object_array_length(runs), 2);
+	json_object_put(list);
+	/* Our own writes show at once. */
+	usleep(20000);
+	assert_int_equal(ig_store_new_id(x, NULL), 0);
+	r = report(x, "mine", "2026-11-28T20:00:03.000Z", "success");
+	assert_int_equal(ig_store_put(a, x, r, &err), 0);
+	json_object_put(r);
+	assert_int_equal(ig_store_list(a, "mine", 10, NULL, &list, &err), 0);
+	json_object_object_get_ex(list, "runs", &runs);
+	assert_int_equal(json_object_array_length(runs), 2);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+	    json_object_array_get_idx(runs, 0), "runId")), x);
+	json_object_put(list);
+	ig_store_close(a);
+	ig_store_close(b);
+}
+
 int
 main(void)
 {
@@ -214,6 +257,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_not_listed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
