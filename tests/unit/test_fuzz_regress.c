@@ -164,6 +164,40 @@ static void test_jsonin_trailing_dot(void **state) { (void)state; jsonin_refuses
 static void test_jsonin_dot_exponent(void **state) { (void)state; jsonin_refuses("jsonin-dot-exponent"); }
 static void test_jsonin_minus_leading_zero(void **state) { (void)state; jsonin_refuses("jsonin-minus-leading-zero"); }
 
+/* ---- channel: a verified record without JSON reads past the line ------- */
+
+/* verify() in core/channel.c takes "<seq> <json> <mac>"; when the signed
+ * text is only "<seq>" (the space after it is the one before the MAC), it
+ * calls json_tokener_parse_ex with length -1, which json-c takes as
+ * "NUL-terminated": strlen runs past the record through stale bytes of
+ * the 64 KiB line buffer and off its end (ASan: heap-buffer-overflow).
+ * The signed text must be at least 4 bytes, hence a 4-digit seq, so 1000
+ * records come first; a 64 KiB line before them leaves no NUL in the
+ * buffer. Such a line must count as forged, not as a record. */
+static void
+test_channel_record_without_json(void **state)
+{
+	struct ig_channel *ch = ig_channel_new(FUZZ_CHANNEL_KEY);
+	struct ig_buf stream, out;
+	size_t len;
+	uint8_t *buf = finding("channel", "record-without-json-overread", &len);
+
+	(void)state;
+	assert_non_null(ch);
+	ig_buf_init(&stream, 4 * len + 4096);
+	ig_buf_init(&out, 1024 * 1024);
+	channel_build(&stream, buf + 1, len - 1);
+	ig_channel_feed(ch, stream.data, stream.len, &out);
+	ig_channel_finish(ch, &out);
+	assert_int_equal(json_object_array_length(ig_channel_records(ch)), 1000);
+	assert_int_equal(ig_channel_dropped(ch), 0);
+	assert_int_equal(ig_channel_forged(ch), 1);
+	ig_channel_free(ch);
+	ig_buf_free(&stream);
+	ig_buf_free(&out);
+	free(buf);
+}
+
 #define CORPUS_TEST(i, name) \
 	{ "corpus_" name, corpus_replay, NULL, NULL, (void *)&targets[i] }
 #define FINDINGS_TEST(i, name) \
@@ -190,6 +224,8 @@ main(void)
 		CORPUS_TEST(9, "service"),
 		CORPUS_TEST(10, "template"),
 		CORPUS_TEST(11, "yamldoc"),
+		/* Memory errors end the ASan build's run: last. */
+		cmocka_unit_test(test_channel_record_without_json),
 		FINDINGS_TEST(0, "channel"),
 		FINDINGS_TEST(1, "config"),
 		FINDINGS_TEST(2, "demux"),
