@@ -8,6 +8,7 @@ PKGS=(
   libfcgi-dev libyaml-dev libjson-c-dev libcurl4-openssl-dev libscrypt-dev libssl-dev
   libcmocka-dev
   nginx docker.io
+  wrk
   curl ca-certificates
   python3 python3-pytest
   clang libclang-rt-14-dev
