@@ -105,7 +105,8 @@ fuzz_channel(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_split_init(&split, data[0], (data[0] & 0x20) ? 2048 : 32);
 	max = (data[0] & 0x40) ? 300 : CHANNEL_OUT_MAX;
-	ig_buf_init(&stream, 4 * size + 4096);
+	/* A 1-byte line can become a 76-byte signed record. */
+	ig_buf_init(&stream, 80 * size + 4096);
 	if (data[0] & 0x80) {
 		channel_build(&stream, data + 1, size - 1);
 		p = (const uint8_t *)stream.data;

@@ -184,7 +184,7 @@ test_channel_record_without_json(void **state)
 
 	(void)state;
 	assert_non_null(ch);
-	ig_buf_init(&stream, 4 * len + 4096);
+	ig_buf_init(&stream, 80 * len + 4096);
 	ig_buf_init(&out, 1024 * 1024);
 	channel_build(&stream, buf + 1, len - 1);
 	ig_channel_feed(ch, stream.data, stream.len, &out);
