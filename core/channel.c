@@ -98,7 +98,8 @@ verify(struct ig_channel *ch, const char *line, size_t len)
 	if (CRYPTO_memcmp(want, last, 64) != 0)
 		return NULL;
 	sp = memchr(body, ' ', blen);
-	if (sp == NULL || sp == body || sp - body > 20)
+	/* "<seq> <json>": the JSON must not be empty. */
+	if (sp == NULL || sp == body || sp - body > 20 || sp + 1 >= last - 1)
 		return NULL;
 	for (i = 0; i < (size_t)(sp - body); i++) {
 		if (body[i] < '0' || body[i] > '9')

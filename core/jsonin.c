@@ -4,6 +4,80 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <string.h>
+
+/* Returns 1 if p[0..n) is a JSON number (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?). */
+static int
+is_number(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && p[i] == '-')
+		i++;
+	if (i >= n)
+		return 0;
+	if (p[i] == '0')
+		i++;
+	else if (p[i] >= '1' && p[i] <= '9')
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && p[i] == '.') {
+		if (++i >= n || p[i] < '0' || p[i] > '9')
+			return 0;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		if (++i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		if (i >= n || p[i] < '0' || p[i] > '9')
+			return 0;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+/* json-c's tokener accepts tokens JSON does not have (NaN, Infinity, "1.",
+ * "-01", …) and would write them back out verbatim, producing invalid JSON.
+ * Every bare token outside strings must be a literal or a JSON number.
+ * Returns the offset of the first bad token, or (size_t)-1 when all are fine. */
+static size_t
+bad_token(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		char c = text[i];
+
+		if (c == '"') {
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			i++;
+			continue;
+		}
+		if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			size_t start = i, n;
+			while (i < len && ((text[i] >= '0' && text[i] <= '9') || text[i] == '-' ||
+			    text[i] == '+' || text[i] == '.' || (text[i] >= 'a' && text[i] <= 'z') ||
+			    (text[i] >= 'A' && text[i] <= 'Z')))
+				i++;
+			n = i - start;
+			if (!((n == 4 && memcmp(text + start, "true", 4) == 0) ||
+			    (n == 5 && memcmp(text + start, "false", 5) == 0) ||
+			    (n == 4 && memcmp(text + start, "null", 4) == 0) ||
+			    is_number(text + start, n)))
+				return start;
+			continue;
+		}
+		i++;
+	}
+	return (size_t)-1;
+}
 
 int
 ig_jsonin_parse(const char *text, size_t len, int max_depth,
@@ -51,6 +125,11 @@ ig_jsonin_parse(const char *text, size_t len, int max_depth,
 		}
 	}
 	json_tokener_free(tok);
+	if ((end = bad_token(text, len)) != (size_t)-1) {
+		ig_err_set(err, IG_EINVAL, "invalid JSON at byte %zu: not a JSON value", end);
+		json_object_put(o);
+		return -1;
+	}
 	*out = o;
 	return 0;
 }
