@@ -36,7 +36,7 @@ def test_rate_limit_429_with_retry_after(limited, keys):
     assert limited.get("/api/services", key=keys.read).status == 200
 
 
-def test_concurrency_429_with_retry_after(limited, keys):
+def test_concurrency_429_with_retry_after(limited, keys, engine):
     """--max-concurrent 1 --slot-wait 100: a second execution while a slow
     one runs is turned away quickly."""
     results = {}
@@ -44,10 +44,18 @@ def test_concurrency_429_with_retry_after(limited, keys):
     def slow():
         results["slow"] = limited.execute("slow-print", key=keys.spare2)
 
+    def running():
+        return [c for c in engine.managed()
+                if (c.get("Labels") or {}).get("ignite.service") == "slow-print"
+                and (c.get("Labels") or {}).get("ignite.owner", "").split(".")[0] == str(limited.daemon.pid)]
+
     t = threading.Thread(target=slow)
     t.start()
     try:
-        time.sleep(0.4)
+        deadline = time.monotonic() + 10
+        while not running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running(), "the slow run never started"
         t0 = time.monotonic()
         second = limited.execute("hello", key=keys.spare3)
         waited = time.monotonic() - t0
@@ -74,6 +82,10 @@ def test_daemon_body_limit_413(limited, keys):
 
 def test_non_audit_allowed_by_config(limited, keys):
     r = limited.execute("hello", {"input": {"name": "plain"}, "audit": False}, key=keys.spare4)
+    if r.status == 503 and "could not find bridge" in r.text:
+        # Outside audit mode the container joins the engine's default bridge;
+        # on a host whose docker0 interface has gone the engine cannot do that.
+        pytest.skip(f"the Docker engine's default bridge is broken on this host: {r.json()['error']['message']}")
     assert r.status == 200, r
     b = r.json()
     assert b["success"] is True and b["audit"] is False, {k: b.get(k) for k in ("success", "audit")}
@@ -86,7 +98,14 @@ def test_auth_failures_limited_per_client(make_stack, keys):
     assert statuses == [401] * 3, statuses
     r = s.get("/api/services", key=bad)
     assert_429(r, "too_many_failures")
-    assert r.elapsed < 0.05, f"the refused attempt took {r.elapsed * 1000:.0f} ms: scrypt ran"
+    # The daemon's own timing (its request log): the refused attempt did no
+    # scrypt work, the three failures before it did.
+    rid = r.header("X-Request-Id")
+    lines = {x.get("id"): x for x in s.log_lines() if x.get("msg") == "request"}
+    assert rid in lines, rid
+    failed = [float(x["durationMs"]) for x in lines.values() if x.get("status") == 401]
+    refused = float(lines[rid]["durationMs"])
+    assert len(failed) == 3 and refused < min(failed) / 3, (refused, failed)
     # The login form is limited by the same counter.
     r = s.get("/login")
     assert r.status == 200
