@@ -9,6 +9,7 @@
 #include "config.h"
 #include "docker.h"
 #include "limits.h"
+#include "webhook.h"
 #include "yamldoc.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #define DEFAULT_SERVICES  "/var/lib/ignite/services"
 #define DEFAULT_RUNS      "/var/lib/ignite/runs"
 #define DEFAULT_KEYS      "/var/lib/ignite/keys"
+#define DEFAULT_ADHOC     "/var/lib/ignite/adhoc"
 #define DEFAULT_MODE      0660u
 
 enum kind {
@@ -42,6 +44,8 @@ enum kind {
 	K_MODE,         /* unsigned: permission bits written in octal, "0660" */
 	K_LEVEL,        /* enum ig_log_level: debug|info|warn|error */
 	K_FORMAT,       /* enum ig_config_log_format: json|text */
+	K_RUNTIMES,     /* char *, never NULL: runtime patterns name[@version], comma-joined */
+	K_CIDRS,        /* char *, never NULL: CIDR ranges, comma-joined */
 };
 
 #define F_RESTART 0x1u  /* a change needs a restart, not just SIGHUP */
@@ -137,6 +141,50 @@ static const struct field fields[] = {
 	{ "auth", "secureCookies", "secure-cookies", K_BOOL, C(secure_cookies), 0, 0, 0,
 	  "BOOL", "Secure cookies (set when serving HTTPS)" },
 
+	{ "sandbox", "allowedRuntimes", "sandbox-runtimes", K_RUNTIMES, C(sandbox_runtimes), 0, 0, 0,
+	  "LIST", "runtimes ad-hoc code may use (empty: none)" },
+	{ "sandbox", "maxMemoryMb", "sandbox-max-memory", K_INT, C(sandbox_max_memory_mb),
+	  1, IG_MEMORY_MB_MAX, 0,
+	  "MB", "largest memory an ad-hoc run may ask for" },
+	{ "sandbox", "maxCpus", "sandbox-max-cpus", K_INT, C(sandbox_max_cpus),
+	  1, (long)IG_CPU_LIMIT_MAX, 0,
+	  "N", "largest CPU limit an ad-hoc run may ask for" },
+	{ "sandbox", "maxTimeoutMs", "sandbox-max-timeout", K_INT, C(sandbox_max_timeout_ms),
+	  1, IG_TIMEOUT_MS_MAX, 0,
+	  "MS", "longest timeout an ad-hoc run may ask for" },
+	{ "sandbox", "maxFiles", "sandbox-max-files", K_INT, C(sandbox_max_files),
+	  1, IG_ADHOC_FILES_MAX, 0,
+	  "N", "files in one ad-hoc request" },
+	{ "sandbox", "maxTotalBytes", "sandbox-max-bytes", K_INT, C(sandbox_max_total_bytes),
+	  1, IG_ADHOC_BYTES_MAX, 0,
+	  "BYTES", "decoded bytes of all files of a request" },
+	{ "sandbox", "maxFileBytes", "sandbox-max-file-bytes", K_INT, C(sandbox_max_file_bytes),
+	  1, IG_ADHOC_BYTES_MAX, 0,
+	  "BYTES", "decoded bytes of one file" },
+	{ "sandbox", "maxPathDepth", "sandbox-max-depth", K_INT, C(sandbox_max_depth),
+	  1, IG_ADHOC_DEPTH_MAX, 0,
+	  "N", "path components of one file name" },
+	{ "sandbox", "workDir", "sandbox-work-dir", K_PATH, C(sandbox_work_dir), 0, 0, 0,
+	  "DIR", "where ad-hoc files are written, per run" },
+
+	{ "async", "queueSize", "async-queue", K_INT, C(async_queue), 1, IG_JOBS_QUEUE_MAX, F_RESTART,
+	  "N", "async runs waiting, all keys together" },
+	{ "async", "workers", "async-workers", K_INT, C(async_workers), 1, IG_JOBS_WORKERS_MAX,
+	  F_RESTART, "N", "threads running async runs" },
+	{ "async", "batchMax", "batch-max", K_INT, C(batch_max), 1, IG_BATCH_MAX, 0,
+	  "N", "requests in one POST /api/batch" },
+	{ "async", "idempotencySeconds", "idempotency-ttl", K_INT, C(idempotency_ttl_s),
+	  60, IG_IDEM_TTL_S_MAX, F_RESTART,
+	  "S", "how long an Idempotency-Key is remembered" },
+	{ "async", "callbackAllow", "callback-allow", K_CIDRS, C(callback_allow), 0, 0, F_RESTART,
+	  "CIDRS", "callback ranges allowed despite the denylist" },
+	{ "async", "callbackRetries", "callback-retries", K_INT, C(callback_retries),
+	  0, IG_WEBHOOK_RETRIES_MAX, F_RESTART,
+	  "N", "callback attempts after the first" },
+	{ "async", "callbackTimeoutMs", "callback-timeout", K_INT, C(callback_timeout_ms),
+	  IG_WEBHOOK_TIMEOUT_MS_MIN, IG_WEBHOOK_TIMEOUT_MS_MAX, F_RESTART,
+	  "MS", "one callback attempt, connecting included" },
+
 	{ "log", "level", "log-level", K_LEVEL, C(log_level), 0, 0, 0,
 	  "LEVEL", "debug, info, warn or error" },
 	{ "log", "format", "log-format", K_FORMAT, C(log_format), 0, 0, 0,
@@ -146,7 +194,7 @@ static const struct field fields[] = {
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
 static const char *const sections[] = {
-	"server", "paths", "limits", "execution", "retention", "auth", "log",
+	"server", "paths", "limits", "execution", "retention", "auth", "sandbox", "async", "log",
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -171,7 +219,8 @@ cslot(const struct ig_config *cfg, const struct field *f)
 static bool
 is_string_kind(enum kind k)
 {
-	return k == K_PATH || k == K_SOCKET || k == K_ID || k == K_DOCKER;
+	return k == K_PATH || k == K_SOCKET || k == K_ID || k == K_DOCKER || k == K_RUNTIMES ||
+	    k == K_CIDRS;
 }
 
 static char *
@@ -231,8 +280,12 @@ ig_config_defaults(struct ig_config *cfg)
 	cfg->services_dir = strdup(DEFAULT_SERVICES);
 	cfg->runs_dir = strdup(DEFAULT_RUNS);
 	cfg->keys_file = strdup(DEFAULT_KEYS);
+	cfg->sandbox_runtimes = strdup(IG_ADHOC_RUNTIMES_DEFAULT);
+	cfg->sandbox_work_dir = strdup(DEFAULT_ADHOC);
+	cfg->callback_allow = strdup("");
 	if (cfg->socket_path == NULL || cfg->services_dir == NULL || cfg->runs_dir == NULL ||
-	    cfg->keys_file == NULL) {
+	    cfg->keys_file == NULL || cfg->sandbox_runtimes == NULL || cfg->sandbox_work_dir == NULL ||
+	    cfg->callback_allow == NULL) {
 		ig_config_free(cfg);
 		return -1;
 	}
@@ -259,6 +312,19 @@ ig_config_defaults(struct ig_config *cfg)
 	cfg->key_cache_ttl_s = IG_KEYS_CACHE_TTL_MS / 1000;
 	cfg->session_ttl_s = IG_CONFIG_SESSION_S_DEFAULT;
 	cfg->secure_cookies = false;
+	cfg->sandbox_max_memory_mb = IG_ADHOC_MAX_MEMORY_MB_DEFAULT;
+	cfg->sandbox_max_cpus = IG_ADHOC_MAX_CPUS_DEFAULT;
+	cfg->sandbox_max_timeout_ms = IG_ADHOC_MAX_TIMEOUT_MS_DEFAULT;
+	cfg->sandbox_max_files = IG_ADHOC_FILES_DEFAULT;
+	cfg->sandbox_max_total_bytes = IG_ADHOC_TOTAL_BYTES_DEFAULT;
+	cfg->sandbox_max_file_bytes = IG_ADHOC_FILE_BYTES_DEFAULT;
+	cfg->sandbox_max_depth = IG_ADHOC_DEPTH_DEFAULT;
+	cfg->async_queue = IG_JOBS_QUEUE_DEFAULT;
+	cfg->async_workers = IG_JOBS_WORKERS_DEFAULT;
+	cfg->batch_max = IG_BATCH_DEFAULT;
+	cfg->idempotency_ttl_s = IG_IDEM_TTL_S_DEFAULT;
+	cfg->callback_retries = IG_WEBHOOK_RETRIES_DEFAULT;
+	cfg->callback_timeout_ms = IG_WEBHOOK_TIMEOUT_MS_DEFAULT;
 	cfg->log_level = IG_LOG_INFO;
 	cfg->log_format = IG_CONFIG_LOG_JSON;
 	return 0;
@@ -430,6 +496,84 @@ lookup_name(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
+/* True if s (n bytes) is a runtime pattern: name[@[v]version], the name
+ * [a-z][a-z0-9-]*, the version 1 to 4 dot-separated numbers. */
+static bool
+runtime_pattern_ok(const char *s, size_t n)
+{
+	size_t i = 0, parts = 0;
+
+	if (n == 0 || n > IG_RUNTIME_SPEC_MAX || s[0] < 'a' || s[0] > 'z')
+		return false;
+	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+		i++;
+	if (i == n)
+		return true;
+	if (s[i++] != '@')
+		return false;
+	if (i < n && s[i] == 'v')
+		i++;
+	for (;;) {
+		size_t d = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d || ++parts > IG_RUNTIME_VERSION_PARTS)
+			return false;
+		if (i == n)
+			return true;
+		if (s[i++] != '.')
+			return false;
+	}
+}
+
+/* Checks a comma-separated list for a K_RUNTIMES or K_CIDRS field and
+ * writes it to out without spaces or empty entries. Returns NULL or why. */
+static const char *
+normalize_list(enum kind k, const char *s, char *out, size_t size, char *why, size_t wlen)
+{
+	size_t o = 0, count = 0, max = k == K_CIDRS ? IG_WEBHOOK_CIDRS_MAX : IG_RUNTIMES_MAX;
+
+	out[0] = '\0';
+	while (*s) {
+		struct ig_webhook_cidr c;
+		struct ig_err e = { 0 };
+		const char *end;
+		size_t n;
+
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (*s == '\0')
+			break;
+		for (end = s; *end && *end != ','; end++)
+			;
+		n = (size_t)(end - s);
+		while (n > 0 && s[n - 1] == ' ')
+			n--;
+		if (++count > max) {
+			snprintf(why, wlen, "must have at most %zu entries", max);
+			return why;
+		}
+		if (k == K_RUNTIMES && !runtime_pattern_ok(s, n)) {
+			snprintf(why, wlen, "entry \"%.*s\" must be a runtime name with an optional "
+			    "@version (node, node@24, bun@1.4)", (int)(n < 64 ? n : 64), s);
+			return why;
+		}
+		if (k == K_CIDRS && ig_webhook_cidr_parse(s, n, &c, &e) != 0) {
+			snprintf(why, wlen, "entry %s", e.msg);
+			return why;
+		}
+		if (o + n + 2 > size)
+			return "is too long";
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, s, n);
+		o += n;
+		out[o] = '\0';
+		s = end;
+	}
+	return NULL;
+}
+
 /* Checks an integer against field f and stores it. Returns NULL or why. */
 static const char *
 set_int(struct ig_config *cfg, const struct field *f, long v, char *why, size_t wlen)
@@ -525,6 +669,14 @@ set_text(struct ig_config *cfg, const struct field *f, const char *s, const char
 		}
 		*(enum ig_config_log_format *)slot(cfg, f) = (enum ig_config_log_format)i;
 		break;
+	case K_RUNTIMES:
+	case K_CIDRS:
+		if ((w = normalize_list(f->kind, s, path, sizeof(path), why, wlen)) != NULL)
+			break;
+		if ((copy = strdup(path)) == NULL)
+			goto nomem;
+		put_str(cfg, f, copy);
+		break;
 	case K_INT:
 	case K_POW2:
 	case K_BOOL:
@@ -580,9 +732,11 @@ ig_config_check(const struct ig_config *cfg, struct ig_diags *diags, struct ig_e
 /* The value slots the structural walk stores into: every field of one
  * YAML type shares one slot (a replaced string is freed by the walker). */
 struct scratch {
-	char *s;
-	long  i;
-	bool  b;
+	char  *s;
+	long   i;
+	bool   b;
+	char **l;
+	size_t ln;
 };
 
 struct schema {
@@ -613,6 +767,14 @@ build_schema(struct schema *sc)
 				y->type = IG_YT_BOOL;
 				y->offset = offsetof(struct scratch, b);
 				break;
+			case K_RUNTIMES:
+			case K_CIDRS:
+				y->type = IG_YT_STRING_LIST;
+				y->offset = offsetof(struct scratch, l);
+				y->count_offset = offsetof(struct scratch, ln);
+				y->max_len = IG_CONFIG_PATH_MAX;
+				y->max_items = IG_WEBHOOK_CIDRS_MAX;
+				break;
 			default:
 				y->type = IG_YT_STRING;
 				y->offset = offsetof(struct scratch, s);
@@ -633,8 +795,22 @@ static bool
 walk_accepted(const struct ig_ynode *v, const struct field *f)
 {
 	long long ll;
+	size_t i;
 	bool b;
 
+	/* Lists are sequences of strings; null is the empty list. */
+	if (f->kind == K_RUNTIMES || f->kind == K_CIDRS) {
+		if (v->kind == IG_YSCALAR)
+			return ig_ynode_is_null(v);
+		if (v->kind != IG_YSEQ || v->n_items > IG_WEBHOOK_CIDRS_MAX)
+			return false;
+		for (i = 0; i < v->n_items; i++)
+			if (v->items[i]->kind != IG_YSCALAR || ig_ynode_is_null(v->items[i]) ||
+			    v->items[i]->len == 0 || v->items[i]->len > IG_CONFIG_PATH_MAX ||
+			    memchr(v->items[i]->text, '\0', v->items[i]->len) != NULL)
+				return false;
+		return true;
+	}
 	if (v->kind != IG_YSCALAR)
 		return false;
 	switch (f->kind) {
@@ -710,6 +886,11 @@ ig_config_parse(const char *text, size_t len, const char *file,
 	problems = ig_ydoc_apply(doc->root, sc->root, "", 0, file, &scr, diags);
 	free(scr.s);
 	scr.s = NULL;
+	for (i = 0; i < scr.ln; i++)
+		free(scr.l[i]);
+	free(scr.l);
+	scr.l = NULL;
+	scr.ln = 0;
 
 	file_dir(file, base, sizeof(base));
 	for (i = 0; i < N_FIELDS; i++) {
@@ -731,6 +912,32 @@ ig_config_parse(const char *text, size_t len, const char *file,
 			(void)ig_ynode_bool(v, &b);
 			*(bool *)slot(&tmp, f) = b;
 			break;
+		case K_RUNTIMES:
+		case K_CIDRS: {
+			/* The items joined with commas: the flag's form. */
+			char joined[IG_CONFIG_PATH_MAX + 1];
+			size_t k, o = 0;
+
+			joined[0] = '\0';
+			for (k = 0; v->kind == IG_YSEQ && k < v->n_items; k++) {
+				if (o + v->items[k]->len + 2 > sizeof(joined)) {
+					w = "is too long";
+					break;
+				}
+				if (o > 0)
+					joined[o++] = ',';
+				memcpy(joined + o, v->items[k]->text, v->items[k]->len);
+				o += v->items[k]->len;
+				joined[o] = '\0';
+			}
+			if (w == NULL)
+				w = set_text(&tmp, f, joined, NULL, why, sizeof(why), &nomem);
+			if (nomem) {
+				ig_err_set(err, IG_ENOMEM, "out of memory");
+				goto out;
+			}
+			break;
+		}
 		default:
 			w = set_text(&tmp, f, v->text, base[0] ? base : NULL, why, sizeof(why), &nomem);
 			if (nomem) {
@@ -930,6 +1137,8 @@ ig_config_set_flag(struct ig_config *cfg, const char *name, const char *value,
 		if (value[0] == '\0') {
 			if (f->kind == K_ID || f->kind == K_DOCKER)
 				put_str(&tmp, f, NULL);
+			else if (f->kind == K_RUNTIMES || f->kind == K_CIDRS)
+				w = set_text(&tmp, f, "", NULL, why, sizeof(why), &nomem);
 			else
 				w = "must not be empty";
 			break;
@@ -1043,6 +1252,20 @@ ig_config_to_json(const struct ig_config *cfg)
 		case K_BOOL:
 			v = json_object_new_boolean(*(const bool *)cslot(cfg, f));
 			break;
+		case K_RUNTIMES:
+		case K_CIDRS: {
+			const char *p = get_str(cfg, f), *e;
+
+			if ((v = json_object_new_array()) == NULL)
+				break;
+			while (p != NULL && *p) {
+				for (e = p; *e && *e != ','; e++)
+					;
+				json_object_array_add(v, json_object_new_string_len(p, (int)(e - p)));
+				p = *e ? e + 1 : e;
+			}
+			break;
+		}
 		default:
 			if (is_string_kind(f->kind) && get_str(cfg, f) == NULL)
 				continue;

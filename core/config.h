@@ -2,7 +2,7 @@
  * config.h — the server configuration of ignite-fcgi (DESIGN §9).
  *
  * One YAML file, ignite.yaml (path given with --config), with the sections
- * server, paths, limits, execution, retention, auth and log. Every field has
+ * server, paths, limits, execution, retention, auth, sandbox, async and log. Every field has
  * a default and a command-line override; the reference is docs/config.md and
  * the commented ignite.yaml.example.
  *
@@ -84,6 +84,26 @@ struct ig_config {
 	long     key_cache_ttl_s;       /* [60] verified keys kept in memory; 0 = no cache */
 	long     session_ttl_s;         /* [43200] browser session lifetime */
 	bool     secure_cookies;        /* [false] Secure attribute on cookies (set behind TLS) */
+
+	/* sandbox: what ad-hoc runs (code sent in the request) may ask for */
+	char    *sandbox_runtimes;      /* [node,bun,deno] runtime patterns, comma-joined ("" = none) */
+	long     sandbox_max_memory_mb; /* [512] */
+	long     sandbox_max_cpus;      /* [1] */
+	long     sandbox_max_timeout_ms;/* [30000] */
+	long     sandbox_max_files;     /* [64] files in one request */
+	long     sandbox_max_total_bytes;/* [512 KiB] decoded bytes of all files */
+	long     sandbox_max_file_bytes;/* [256 KiB] decoded bytes of one file */
+	long     sandbox_max_depth;     /* [8] path components of one file name */
+	char    *sandbox_work_dir;      /* [/var/lib/ignite/adhoc] per-run directories go here */
+
+	/* async: queued runs, callbacks, batches, idempotency */
+	long     async_queue;           /* [64] runs waiting */
+	long     async_workers;         /* [2] threads running them */
+	long     batch_max;             /* [20] requests in one POST /api/batch */
+	long     idempotency_ttl_s;     /* [86400] an Idempotency-Key is remembered this long */
+	char    *callback_allow;        /* [""] CIDRs allowed as callback targets despite the denylist */
+	long     callback_retries;      /* [3] attempts after the first */
+	long     callback_timeout_ms;   /* [5000] one attempt */
 
 	/* log: */
 	enum ig_log_level         log_level;  /* [info] */
