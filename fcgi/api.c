@@ -291,6 +291,9 @@ ig_api_execute(struct ig_req *r)
 		return status;
 	if ((status = ig_req_read_body(r, (size_t)ig_srv->config.body_max, true)) != 0)
 		return status;
+	/* "async", "callbackUrl" and Idempotency-Key requests: api_adhoc.c. */
+	if ((status = ig_api_execute_hook(r, name, dir)) != 0)
+		return status;
 	if ((status = parse_execute(r, name, &x)) != 0)
 		goto out;
 	if (!x.audit && !ig_srv->config.allow_non_audit) {

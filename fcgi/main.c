@@ -13,6 +13,7 @@
 #include "session.h"
 #include "store.h"
 #include "template.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -300,6 +301,7 @@ main(int argc, char **argv)
 	size_t nflags, nov = 0, i;
 	int c, print = 0, check = 0, rc = 1, sig;
 	long started_workers = 0;
+	int64_t jobs_deadline = 0;
 
 	flags = ig_config_flags(&nflags);
 	opts = calloc(nflags + 6, sizeof(*opts));
@@ -431,6 +433,12 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* Async runs, callbacks and idempotency keys (api_adhoc.c); their
+	 * threads inherit the blocked signals. */
+	if (ig_api_jobs_start(&endpoint, &err) != 0) {
+		fprintf(stderr, "ignite-fcgi: async runs: %s\n", err.msg);
+		goto out;
+	}
 	if (FCGX_Init() != 0 || (srv.listen_fd = open_socket(&srv.config)) < 0)
 		goto out;
 	threads = calloc((size_t)srv.config.workers, sizeof(*threads));
@@ -463,6 +471,7 @@ main(int argc, char **argv)
 	}
 	ig_log(IG_LOG_INFO, "stopping: no new requests; waiting for in-flight runs", NULL);
 	srv.stopping = 1;
+	jobs_deadline = ig_time_mono_ms() + (int64_t)srv.config.shutdown_grace_s * 1000;
 	shutdown(srv.listen_fd, SHUT_RDWR);
 	close(srv.listen_fd);
 	srv.listen_fd = -1;
@@ -480,12 +489,15 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	/* Queued async runs keep running until the same deadline. */
+	ig_api_jobs_stop(jobs_deadline);
 	unlink(srv.config.socket_path);
 	ig_pool_free(srv.pool);
 	srv.pool = NULL;
 	ig_log(IG_LOG_INFO, "stopped", NULL);
 	rc = 0;
 out:
+	ig_api_jobs_stop(0);
 	ig_pool_free(srv.pool);
 	free(threads);
 	ig_template_set_free(srv.templates);

@@ -31,8 +31,13 @@ static const struct route routes[] = {
 	{ "GET",  "/api/services/{name}",              ig_api_service,   READ,    API },
 	{ "GET",  "/api/services/{name}/preflight",    ig_api_preflight, READ,    API },
 	{ "POST", "/api/services/{name}/execute",      ig_api_execute,   EXECUTE, API },
-	{ "GET",  "/api/runs",                         ig_api_runs,      READ,    API },
+	{ "GET",  "/api/runs",                         ig_api_runs_list, READ,    API },
 	{ "GET",  "/api/runs/{id}",                    ig_api_run,       READ,    API },
+	/* Code sent in the request, async runs, batches (api_adhoc.c). */
+	{ "POST", "/api/execute",                      ig_api_adhoc_execute, EXECUTE, API },
+	{ "POST", "/api/batch",                        ig_api_batch,     EXECUTE, API },
+	{ "DELETE", "/api/runs/{id}",                  ig_api_run_cancel, EXECUTE, API },
+	{ "GET",  "/api/keys/me/webhook-secret",       ig_api_webhook_secret, EXECUTE, API },
 	{ "GET",  "/api/metrics",                      ig_api_metrics,   READ,    API },
 	/* HTML pages (DESIGN §6). /runs/{id} is a capability link: the run id
 	 * is 128 random bits. */

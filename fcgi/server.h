@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "buf.h"
@@ -148,6 +149,29 @@ int ig_api_execute(struct ig_req *r);
 int ig_api_runs(struct ig_req *r);
 int ig_api_run(struct ig_req *r);
 int ig_api_metrics(struct ig_req *r);
+
+/* ---- api_adhoc.c: code sent in the request, async runs, batches ---- */
+struct ig_docker_endpoint;
+
+/* Starts the async runs module (queue, workers, callbacks) from ig_srv's
+ * configuration; the webhook server secret is read (or made) beside the
+ * keys file. Returns 0 or -1 with err. */
+int ig_api_jobs_start(const struct ig_docker_endpoint *endpoint, struct ig_err *err);
+
+/* Drains and stops it: queued runs keep running until deadline_ms
+ * (ig_time_mono_ms clock), then the rest are cancelled. NULL-safe twice. */
+void ig_api_jobs_stop(int64_t deadline_ms);
+
+/* For POST /api/services/{name}/execute once its body is read: a request
+ * with "async", "callbackUrl" or an Idempotency-Key is handled here.
+ * Returns the status it answered, or 0 when api.c should run it. */
+int ig_api_execute_hook(struct ig_req *r, const char *name, const char *dir);
+
+int ig_api_adhoc_execute(struct ig_req *r);
+int ig_api_batch(struct ig_req *r);
+int ig_api_runs_list(struct ig_req *r);
+int ig_api_run_cancel(struct ig_req *r);
+int ig_api_webhook_secret(struct ig_req *r);
 
 /* ---- pages.c ---- */
 int ig_page_index(struct ig_req *r);
