@@ -11,6 +11,7 @@ static const struct ig_cli_verb verbs[] = {
 	{ "preflight", ig_cmd_preflight, "validate a service and run preflight checks" },
 	{ "report",    ig_cmd_report,    "write a preflight report (text or JSON)" },
 	{ "run",       ig_cmd_run,       "execute a service once in a hardened container" },
+	{ "exec",      ig_cmd_exec,      "run files (ad-hoc code) once in a hardened container" },
 	{ "lock",      ig_cmd_lock,      "write or check ignite.lock" },
 	{ "env",       ig_cmd_env,       "show runtime and lock information" },
 	{ "keys", ig_cmd_keys, "manage API keys for ignite-fcgi" },
