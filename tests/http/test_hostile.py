@@ -807,12 +807,14 @@ def processes_with(mark):
 
 
 def test_grandchild_exit_does_not_hold_the_run(run):
-    """A detached grandchild holding stdout open does not keep the run alive
-    after the main process exits."""
+    """A detached grandchild holding stdout open (for a minute) does not keep
+    the run alive after the main process exits: the run succeeds well before
+    its 4 s limit (the service itself waits up to 2 s for the spawn)."""
     t0 = time.monotonic()
     r = run("grandchild", {"mode": "exit"})
     assert r.status == "success" and r.output()["grandchild"], str(r)
-    assert r.metrics["executionTimeMs"] < 2000 and time.monotonic() - t0 < 6, str(r)
+    assert r.metrics["timedOut"] is False, str(r)
+    assert r.metrics["executionTimeMs"] < 3500 and time.monotonic() - t0 < 8, str(r)
 
 
 def test_grandchild_hang_ends_at_the_deadline(run):
