@@ -989,3 +989,27 @@ def test_symlink_errors_name_the_link_not_its_content(hstack, keys):
     r = hstack.execute("sym-entry-shadow", {"input": {}}, key=keys.execute)
     text = json.dumps(r.json())
     assert "index.mjs" in text and ("outside" in text or "escape" in text), text
+
+
+# ==== the threat model's table ==========================================================
+
+def test_threat_model_rows_point_at_tests_that_exist():
+    """docs/threat-model.md: every row of the security-goals table names at
+    least one test as path::name, and every test it names (anywhere on the
+    page) exists — the file, and a `def name(` in it."""
+    doc = (ROOT / "docs" / "threat-model.md").read_text()
+    table = doc[doc.index("| goal | what enforces it | proved by |"):doc.index("## Process spawning")]
+    rows = [l for l in table.splitlines() if l.startswith("| **")]
+    assert len(rows) >= 6, rows
+    for row in rows:
+        proved = row.rstrip(" |").rsplit(" | ", 1)[1]
+        assert re.search(r"tests/[\w/]+\.py::test_\w+", proved), f"a row proves nothing by name: {row[:80]}"
+    missing = []
+    for path, name in re.findall(r"(tests/[\w/]+\.py)::(test_\w+)", doc):
+        f = ROOT / path
+        if not f.is_file() or not re.search(rf"(?m)^def {name}\(", f.read_text()):
+            missing.append(f"{path}::{name}")
+    for path in re.findall(r"`(tests/[\w/]+\.c)`", doc):
+        if not (ROOT / path).is_file():
+            missing.append(path)
+    assert not missing, f"docs/threat-model.md names tests that do not exist: {missing}"
