@@ -5,6 +5,7 @@
 #include "channel.h"
 #include "docker.h"
 #include "fs.h"
+#include "jsonin.h"
 #include "limits.h"
 #include "policy.h"
 #include "pool.h"
@@ -444,7 +445,6 @@ stdin_line(const struct ig_exec_spec *spec, const char *key_hex, struct ig_buf *
     struct ig_err *err)
 {
 	struct json_object *o = json_object_new_object(), *input = NULL;
-	struct json_tokener *tok = NULL;
 	const char *text;
 	int rc = -1;
 
@@ -455,14 +455,9 @@ stdin_line(const struct ig_exec_spec *spec, const char *key_hex, struct ig_buf *
 			ig_err_set(err, IG_ETOOBIG, "input exceeds %d bytes", IG_INPUT_MAX);
 			goto out;
 		}
-		if ((tok = json_tokener_new_ex(IG_JSON_MAX_DEPTH)) == NULL)
-			goto nomem;
-		input = json_tokener_parse_ex(tok, spec->input_json, (int)spec->input_len);
-		if (json_tokener_get_error(tok) != json_tokener_success ||
-		    (size_t)json_tokener_get_parse_end(tok) != spec->input_len) {
-			json_object_put(input);
-			input = NULL;
-			ig_err_set(err, IG_EINVAL, "input is not valid JSON");
+		/* Any JSON value, bare scalars included (null, 5, "x"). */
+		if (ig_jsonin_parse(spec->input_json, spec->input_len, IG_JSON_MAX_DEPTH, &input, err) != 0) {
+			ig_err_prefix(err, "input");
 			goto out;
 		}
 	}
@@ -493,8 +488,6 @@ stdin_line(const struct ig_exec_spec *spec, const char *key_hex, struct ig_buf *
 nomem:
 	ig_err_set(err, IG_ENOMEM, "out of memory building the input");
 out:
-	if (tok != NULL)
-		json_tokener_free(tok);
 	json_object_put(input);
 	json_object_put(o);
 	return rc;

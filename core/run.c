@@ -3,6 +3,7 @@
 #include "audit.h"
 #include "deps.h"
 #include "fs.h"
+#include "jsonin.h"
 #include "docker.h"
 #include "limits.h"
 #include "policy.h"
@@ -129,16 +130,13 @@ fail:
 static struct json_object *
 kept_input(const struct ig_run_request *req)
 {
-	struct json_object *o;
+	struct json_object *o = NULL;
 
 	if (req->input_json == NULL || req->input_len == 0)
 		return NULL;
 	if (req->input_len <= INPUT_KEPT_MAX) {
-		struct json_tokener *tok = json_tokener_new_ex(IG_JSON_MAX_DEPTH);
-		if (tok == NULL)
+		if (ig_jsonin_parse(req->input_json, req->input_len, IG_JSON_MAX_DEPTH, &o, NULL) != 0)
 			return NULL;
-		o = json_tokener_parse_ex(tok, req->input_json, (int)req->input_len);
-		json_tokener_free(tok);
 		return o;
 	}
 	o = json_object_new_object();

@@ -152,6 +152,7 @@ service_page(struct ig_req *r, int status, const char *error, const char *input)
 		if (diags.n == 0)
 			json_object_array_add(probs, json_object_new_string(err.msg));
 		json_object_object_add(ctx, "problems", probs);
+		json_object_object_add(ctx, "invalid", json_object_new_boolean(1));
 	}
 	json_object_object_add(ctx, "runs", runs_of(r->seg[1], 20));
 	json_object_object_add(ctx, "defaultInput", json_object_new_string(input ? input : "{}"));
