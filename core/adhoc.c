@@ -443,6 +443,71 @@ ig_adhoc_check(const struct ig_adhoc_profile *p, const struct ig_adhoc_spec *spe
 
 /* ---- the directory ------------------------------------------------------- */
 
+/* Field 22 of /proc/<pid>/stat: the process start time in clock ticks. */
+static int
+proc_start_time(long pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p, *end;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return -1;
+	errno = 0;
+	*start = strtoull(p + 1, &end, 10);
+	return errno == 0 && end != p + 1 ? 0 : -1;
+}
+
+/* "<pid>.<start time>" of this process: survives pid reuse. */
+static void
+owner_token(char *buf, size_t len)
+{
+	unsigned long long st = 0;
+	long pid = (long)getpid();
+
+	if (proc_start_time(pid, &st) != 0)
+		st = 0;
+	snprintf(buf, len, "%ld.%llu", pid, st);
+}
+
+/* For a run directory name "run-<pid>.<start>-XXXXXX": 1 if its owner is
+ * alive, 0 if it is gone, -1 if the name is not one of ours. */
+static int
+owner_alive(const char *name)
+{
+	unsigned long long want, have;
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, "run-", 4) != 0 || name[4] < '1' || name[4] > '9')
+		return -1;
+	errno = 0;
+	pid = strtol(name + 4, &end, 10);
+	if (errno != 0 || *end != '.' || pid <= 0)
+		return -1;
+	p = end + 1;
+	if (*p < '0' || *p > '9')
+		return -1;
+	want = strtoull(p, &end, 10);
+	if (errno != 0 || *end != '-' || strlen(end + 1) != 6)
+		return -1;
+	return proc_start_time(pid, &have) == 0 && have == want ? 1 : 0;
+}
+
 /* mkdir -p: parents 0755, the last component with mode. */
 static int
 mkdir_parents(const char *path, mode_t mode)
@@ -609,11 +674,49 @@ ig_adhoc_dir_remove(struct ig_adhoc_dir *d, struct ig_err *err)
 }
 
 int
+ig_adhoc_sweep(const char *work_dir, struct ig_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, fd, removed = 0;
+
+	if ((dfd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		ig_err_sys(err, IG_EIO, "%s", work_dir);
+		return -1;
+	}
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		ig_err_sys(err, IG_EIO, "%s", work_dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		int sub;
+
+		if (owner_alive(de->d_name) != 0)
+			continue;
+		sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		remove_children(sub, 0);
+		close(sub);
+		if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) == 0)
+			removed++;
+	}
+	closedir(d);
+	close(dfd);
+	return removed;
+}
+
+int
 ig_adhoc_dir_write(const char *work_dir, const struct ig_adhoc_files *fs,
     struct ig_adhoc_dir *out, struct ig_err *err)
 {
 	struct ig_adhoc_dir d;
-	char *tmpl = NULL;
+	char *tmpl = NULL, owner[48];
 	const char *base;
 	size_t i, wl;
 
@@ -637,11 +740,12 @@ ig_adhoc_dir_write(const char *work_dir, const struct ig_adhoc_files *fs,
 	wl = strlen(work_dir);
 	while (wl > 1 && work_dir[wl - 1] == '/')
 		wl--;
-	if ((tmpl = malloc(wl + 16)) == NULL) {
+	owner_token(owner, sizeof(owner));
+	if ((tmpl = malloc(wl + sizeof(owner) + 16)) == NULL) {
 		ig_err_set(err, IG_ENOMEM, "out of memory");
 		goto fail;
 	}
-	snprintf(tmpl, wl + 16, "%.*s/run-XXXXXX", (int)wl, work_dir);
+	snprintf(tmpl, wl + sizeof(owner) + 16, "%.*s/run-%s-XXXXXX", (int)wl, work_dir, owner);
 	if (mkdtemp(tmpl) == NULL) {
 		ig_err_sys(err, IG_EIO, "%s: cannot create a run directory", work_dir);
 		goto fail;

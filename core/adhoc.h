@@ -123,15 +123,21 @@ struct ig_adhoc_dir {
 	char *path;                     /* absolute, for the container mount */
 	int   fd;                       /* the directory itself */
 	int   parent_fd;                /* the work directory */
-	char  name[32];                 /* its name in the work directory */
+	char  name[64];                 /* its name: run-<pid>.<start time>-XXXXXX */
 };
 
 /* Creates a fresh directory under work_dir (made, mode 0700, when missing)
- * with mkdtemp and writes every file of fs into it, relative to directory
+ * with mkdtemp, named after this process (see ig_adhoc_sweep), and writes every file of fs into it, relative to directory
  * fds only. Returns 0 with *out filled (remove with ig_adhoc_dir_remove), or
  * -1 with err (nothing is left behind). */
 int ig_adhoc_dir_write(const char *work_dir, const struct ig_adhoc_files *fs,
     struct ig_adhoc_dir *out, struct ig_err *err);
+
+/* Deletes the run directories under work_dir whose owner (the pid and
+ * process start time in their name) is no longer alive: what a crashed
+ * daemon left behind. Other names are not touched. Returns the number
+ * removed (0 when work_dir does not exist), or -1 with err. */
+int ig_adhoc_sweep(const char *work_dir, struct ig_err *err);
 
 /* Deletes the directory's whole tree (unlinkat from directory fds, never
  * following a symlink), closes the fds and frees the path. Safe to call on

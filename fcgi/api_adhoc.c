@@ -58,6 +58,14 @@ ig_api_jobs_start(const struct ig_docker_endpoint *endpoint, struct ig_err *err)
 	memset(&jc, 0, sizeof(jc));
 	if (ig_webhook_secret_load(path, jc.webhook.server_secret, err) != 0)
 		return -1;
+	/* Files of ad-hoc runs a crashed daemon left behind. */
+	if ((rc = ig_adhoc_sweep(c->sandbox_work_dir, err)) > 0) {
+		char num[16];
+		snprintf(num, sizeof(num), "%d", rc);
+		ig_log(IG_LOG_INFO, "swept ad-hoc files left by a crashed run", "#count", num, NULL);
+	} else if (rc < 0) {
+		ig_log(IG_LOG_WARN, "ad-hoc sweep skipped", "error", err->msg, NULL);
+	}
 	jc.registry = ig_srv->registry;
 	jc.store = ig_srv->store;
 	jc.endpoint = endpoint;

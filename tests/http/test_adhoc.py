@@ -649,3 +649,63 @@ def test_html_report_shows_submitted_files(ad, keys):
     assert 'export const v: string = "<script>alert(1)</script>";' in html.unescape(text)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<script>alert(1)</script>" not in text
+
+
+# ---- shutdown and restart -------------------------------------------------------------------
+
+def stored(stack, run_id):
+    return json.loads((stack.runs / f"{run_id}.json").read_text())
+
+
+def test_sigterm_drains_the_queue(make_stack, keys, engine, adhoc_work):
+    s = make_stack("adhoc-drain", *COMMON, "--sandbox-work-dir", str(adhoc_work), "--async-workers", "1")
+    body = {"runtime": "node@24", "files": {"a.js": "setTimeout(() => console.log('ok'), 300)"}, "async": True}
+    ids = [execute(s, body, keys.execute).json()["runId"] for _ in range(3)]
+    assert s.stop_daemon() == 0
+    for rid in ids:
+        rep = stored(s, rid)
+        assert rep["status"] == "success" and rep["metrics"]["stdout"] == "ok\n", rep
+        assert containers_of(engine, rid) == []
+    assert run_dirs(adhoc_work) == []
+    s.stop()
+
+
+def test_sigterm_after_grace_cancels(make_stack, keys, engine, adhoc_work):
+    s = make_stack("adhoc-grace", *COMMON, "--sandbox-work-dir", str(adhoc_work), "--async-workers", "1",
+                   "--shutdown-grace", "1")
+    spin = {"runtime": "node@24", "files": {"spin.js": "setInterval(() => {}, 1000)"}, "async": True,
+            "limits": {"timeoutMs": 20000}}
+    first = execute(s, spin, keys.execute).json()["runId"]
+    wait_status(s, keys.read, first, "running")
+    second = execute(s, spin, keys.execute).json()["runId"]
+    t0 = time.monotonic()
+    assert s.stop_daemon() == 0
+    assert time.monotonic() - t0 < 15
+    assert stored(s, first)["status"] == "cancelled"
+    assert stored(s, second)["status"] == "cancelled"
+    for rid in (first, second):
+        assert containers_of(engine, rid) == []
+    assert run_dirs(adhoc_work) == []
+    s.stop()
+
+
+def test_crash_leaves_no_run_unfinished(make_stack, keys, engine, adhoc_work):
+    s = make_stack("adhoc-crash", *COMMON, "--sandbox-work-dir", str(adhoc_work), "--async-workers", "1")
+    spin = {"runtime": "node@24", "files": {"spin.js": "setInterval(() => {}, 1000)"}, "async": True,
+            "limits": {"timeoutMs": 20000}}
+    rid = execute(s, spin, keys.execute).json()["runId"]
+    wait_status(s, keys.read, rid, "running")
+    deadline = time.monotonic() + 30
+    while not containers_of(engine, rid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    s.daemon.kill()
+    s.daemon.wait()
+    s.daemon_exits.append(0)     # killed on purpose
+    s.daemon = None
+    s.start_daemon()
+    rep = s.get(f"/api/runs/{rid}", key=keys.read).json()
+    assert rep["status"] == "error" and rep["error"]["code"] == "interrupted", rep
+    # The start-up sweep removed the dead daemon's container and files.
+    assert containers_of(engine, rid) == []
+    assert run_dirs(adhoc_work) == []
+    s.stop()

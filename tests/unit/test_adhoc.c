@@ -599,6 +599,53 @@ test_dir_remove_never_follows_symlinks(void **state)
 }
 
 static void
+test_sweep_removes_only_dead_owners(void **state)
+{
+	struct ig_adhoc_profile p = profile();
+	struct ig_adhoc_files fs = { 0 };
+	struct ig_adhoc_dir live;
+	struct ig_err err = { 0 };
+	char field[IG_ADHOC_FIELD_MAX], path[256], victim[128];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(ig_adhoc_sweep("/nonexistent/ignite-adhoc", &err), 0);
+	/* Ours, alive. */
+	assert_int_equal(add(&fs, &p, "a.js", "1", field, &err), 0);
+	assert_int_equal(ig_adhoc_dir_write(tmpdir, &fs, &live, &err), 0);
+	/* A crashed daemon's (pid 999999999 cannot exist), with a symlink out. */
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	assert_int_equal(mkdir(victim, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", tmpdir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib", tmpdir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib/x.js", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/out", tmpdir);
+	assert_int_equal(symlink(victim, path), 0);
+	/* Names that are not run directories are left alone. */
+	snprintf(path, sizeof(path), "%s/run-notours", tmpdir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run-1.2-abc", tmpdir);
+	assert_int_equal(mkdir(path, 0755), 0);
+
+	assert_int_equal(ig_adhoc_sweep(tmpdir, &err), 1);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", tmpdir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(access(victim, F_OK), 0);
+	assert_int_equal(access(live.path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/run-notours", tmpdir);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/run-1.2-abc", tmpdir);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(ig_adhoc_dir_remove(&live, &err), 0);
+	ig_adhoc_files_free(&fs);
+}
+
+static void
 test_dir_bad_work_dir(void **state)
 {
 	struct ig_adhoc_files fs = { 0 };
@@ -784,6 +831,7 @@ main(void)
 		cmocka_unit_test(test_check_entry),
 		cmocka_unit_test_setup_teardown(test_dir_write_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_remove_never_follows_symlinks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_removes_only_dead_owners, setup, teardown),
 		cmocka_unit_test(test_dir_bad_work_dir),
 		cmocka_unit_test(test_files_report),
 		cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
