@@ -4,14 +4,26 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+/* Sessions ended by logout before their expiry (the cookie is stateless, so
+ * the server remembers the ended ones until they would have expired). */
+struct revoked {
+	unsigned char id[16];       /* first bytes of the cookie's MAC */
+	time_t        exp;
+};
+
 struct ig_sessions {
 	unsigned char secret[32];
 	long ttl;
+	pthread_mutex_t lock;
+	struct revoked revoked[IG_SESSION_REVOKED_MAX];
+	size_t nrevoked;
 };
 
 static void
@@ -49,6 +61,7 @@ ig_sessions_new(long ttl_s)
 		return NULL;
 	}
 	s->ttl = ttl_s > 0 ? ttl_s : 12 * 3600;
+	pthread_mutex_init(&s->lock, NULL);
 	return s;
 }
 
@@ -58,6 +71,7 @@ ig_sessions_free(struct ig_sessions *s)
 	if (s == NULL)
 		return;
 	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -97,8 +111,36 @@ ig_session_issue(const struct ig_sessions *s, const char *keyid, time_t now,
 	return n > 0 && n < IG_SESSION_VALUE_MAX ? 0 : -1;
 }
 
+/* Parses the value's hex MAC into 16 id bytes. */
+static void
+revoked_id(const char *mac_hex, unsigned char id[16])
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++) {
+		unsigned hi = (unsigned)(mac_hex[2 * i] <= '9' ? mac_hex[2 * i] - '0' : mac_hex[2 * i] - 'a' + 10);
+		unsigned lo = (unsigned)(mac_hex[2 * i + 1] <= '9' ? mac_hex[2 * i + 1] - '0' : mac_hex[2 * i + 1] - 'a' + 10);
+		id[i] = (unsigned char)(hi << 4 | lo);
+	}
+}
+
+static bool
+is_revoked(struct ig_sessions *s, const char *mac_hex, time_t now)
+{
+	unsigned char id[16];
+	bool hit = false;
+	size_t i;
+
+	revoked_id(mac_hex, id);
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->nrevoked && !hit; i++)
+		hit = s->revoked[i].exp > now && CRYPTO_memcmp(s->revoked[i].id, id, 16) == 0;
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
 int
-ig_session_check(const struct ig_sessions *s, const char *value, time_t now,
+ig_session_check(struct ig_sessions *s, const char *value, time_t now,
     char keyid[IG_SESSION_KEYID_MAX + 1])
 {
 	const char *d1, *d2;
@@ -121,7 +163,7 @@ ig_session_check(const struct ig_sessions *s, const char *value, time_t now,
 	mac(s, value, (size_t)(d2 - value), m);
 	if (CRYPTO_memcmp(m, d2 + 1, 64) != 0)
 		return -1;
-	if (exp <= (long long)now)
+	if (exp <= (long long)now || is_revoked(s, d2 + 1, now))
 		return -1;
 	memcpy(keyid, value, (size_t)(d1 - value));
 	keyid[d1 - value] = '\0';
@@ -157,4 +199,37 @@ ig_session_csrf_check(const struct ig_sessions *s, const char *value, const char
 		return -1;
 	ig_session_csrf(s, value, want);
 	return CRYPTO_memcmp(want, token, IG_CSRF_LEN) == 0 ? 0 : -1;
+}
+
+void
+ig_session_revoke(struct ig_sessions *s, const char *value, time_t now)
+{
+	char keyid[IG_SESSION_KEYID_MAX + 1];
+	const char *mac_hex;
+	long long exp = 0;
+	size_t i, slot;
+
+	if (ig_session_check(s, value, now, keyid) != 0)
+		return;   /* invalid or already ended */
+	mac_hex = strrchr(value, '.') + 1;
+	exp = strtoll(strchr(value, '.') + 1, NULL, 10);
+	pthread_mutex_lock(&s->lock);
+	/* Reuse an expired slot; when full, forget the one ending soonest. */
+	slot = s->nrevoked;
+	for (i = 0; i < s->nrevoked; i++)
+		if (s->revoked[i].exp <= now) {
+			slot = i;
+			break;
+		}
+	if (slot == IG_SESSION_REVOKED_MAX) {
+		slot = 0;
+		for (i = 1; i < s->nrevoked; i++)
+			if (s->revoked[i].exp < s->revoked[slot].exp)
+				slot = i;
+	}
+	revoked_id(mac_hex, s->revoked[slot].id);
+	s->revoked[slot].exp = (time_t)exp;
+	if (slot == s->nrevoked)
+		s->nrevoked++;
+	pthread_mutex_unlock(&s->lock);
 }

@@ -25,6 +25,7 @@
 #define IG_SESSION_VALUE_MAX   128
 #define IG_SESSION_KEYID_MAX   32
 #define IG_CSRF_LEN            64
+#define IG_SESSION_REVOKED_MAX 4096   /* logged-out sessions remembered until they expire */
 
 struct ig_sessions;
 
@@ -42,8 +43,13 @@ int ig_session_issue(const struct ig_sessions *s, const char *keyid, time_t now,
 
 /* Checks a cookie value: well-formed, MAC valid (constant time), not expired.
  * On success copies the key id into keyid and returns 0; else -1. */
-int ig_session_check(const struct ig_sessions *s, const char *value, time_t now,
+int ig_session_check(struct ig_sessions *s, const char *value, time_t now,
     char keyid[IG_SESSION_KEYID_MAX + 1]);
+
+/* Ends the session value before its expiry (logout): later checks fail. The
+ * server remembers up to IG_SESSION_REVOKED_MAX ended sessions; past that it
+ * forgets the one that expires soonest. */
+void ig_session_revoke(struct ig_sessions *s, const char *value, time_t now);
 
 /* Writes a random value for the login form's pre-session cookie (32 hex).
  * Returns 0 or -1. */

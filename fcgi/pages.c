@@ -345,5 +345,7 @@ ig_page_logout(struct ig_req *r)
 		return error_page(r, 403, "Form expired", "Reload the page and try again.");
 	}
 	free(csrf);
+	if (ig_req_cookie(r, IG_SESSION_COOKIE, value, sizeof(value)) != NULL)
+		ig_session_revoke(ig_srv->sessions, value, time(NULL));
 	return ig_resp_redirect(r, "/login", clear);
 }
