@@ -98,12 +98,18 @@ int
 ig_session_issue(const struct ig_sessions *s, const char *keyid, time_t now,
     char out[IG_SESSION_VALUE_MAX])
 {
-	char body[IG_SESSION_VALUE_MAX], m[65];
+	char body[IG_SESSION_VALUE_MAX], m[65], nonce[17];
+	unsigned char r[8];
 	int n;
 
 	if (!keyid_ok(keyid, strlen(keyid)))
 		return -1;
-	n = snprintf(body, sizeof(body), "%s.%lld", keyid, (long long)(now + s->ttl));
+	/* A nonce makes every login distinct, so ending one session never ends
+	 * another issued in the same second. */
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	hex(r, sizeof(r), nonce);
+	n = snprintf(body, sizeof(body), "%s.%lld.%s", keyid, (long long)(now + s->ttl), nonce);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -1;
 	mac(s, body, (size_t)n, m);
@@ -143,27 +149,32 @@ int
 ig_session_check(struct ig_sessions *s, const char *value, time_t now,
     char keyid[IG_SESSION_KEYID_MAX + 1])
 {
-	const char *d1, *d2;
+	const char *d1, *d2, *d3;
 	char m[65];
 	long long exp = 0;
 	size_t len, i;
 
+	/* <keyid>.<expiry>.<nonce 16 hex>.<mac 64 hex> */
 	if (value == NULL || (len = strlen(value)) >= IG_SESSION_VALUE_MAX)
 		return -1;
-	if ((d1 = strchr(value, '.')) == NULL || (d2 = strchr(d1 + 1, '.')) == NULL)
+	if ((d1 = strchr(value, '.')) == NULL || (d2 = strchr(d1 + 1, '.')) == NULL ||
+	    (d3 = strchr(d2 + 1, '.')) == NULL)
 		return -1;
 	if (!keyid_ok(value, (size_t)(d1 - value)) || d2 - d1 - 1 < 1 || d2 - d1 - 1 > 18 ||
-	    strlen(d2 + 1) != 64)
+	    d3 - d2 - 1 != 16 || strlen(d3 + 1) != 64)
 		return -1;
 	for (i = 1; d1 + i < d2; i++) {
 		if (d1[i] < '0' || d1[i] > '9')
 			return -1;
 		exp = exp * 10 + (d1[i] - '0');
 	}
-	mac(s, value, (size_t)(d2 - value), m);
-	if (CRYPTO_memcmp(m, d2 + 1, 64) != 0)
+	for (i = 0; i < 64; i++)
+		if (!((d3[1 + i] >= '0' && d3[1 + i] <= '9') || (d3[1 + i] >= 'a' && d3[1 + i] <= 'f')))
+			return -1;
+	mac(s, value, (size_t)(d3 - value), m);
+	if (CRYPTO_memcmp(m, d3 + 1, 64) != 0)
 		return -1;
-	if (exp <= (long long)now || is_revoked(s, d2 + 1, now))
+	if (exp <= (long long)now || is_revoked(s, d3 + 1, now))
 		return -1;
 	memcpy(keyid, value, (size_t)(d1 - value));
 	keyid[d1 - value] = '\0';

@@ -3,8 +3,8 @@
  *
  * A browser logs in by posting an API key once; the daemon answers with a
  * session cookie (HttpOnly, SameSite=Strict) whose value is
- *     <keyid>.<expiry>.<hmac>
- * hmac = HMAC-SHA256(server secret, "<keyid>.<expiry>"). The cookie never
+ *     <keyid>.<expiry>.<nonce>.<hmac>
+ * hmac = HMAC-SHA256(server secret, "<keyid>.<expiry>.<nonce>"). The cookie never
  * holds the key's secret. The server secret is random per daemon process, so
  * a restart logs every browser out. Each request re-checks that the key id
  * still exists and is not revoked (the caller does, with the keyring).
