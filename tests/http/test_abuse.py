@@ -375,20 +375,8 @@ def test_invalid_utf8_body_400(abuse, keys, body):
     error_shape(r, 400, ("invalid_json", "invalid_request"))
 
 
-SCALAR_DEFECT = ("defect: core/exec.c stdin_line re-parses the input with a bare json_tokener and does not "
-                 "signal the end of the text, so a scalar input is 'not valid JSON': "
-                 "POST /api/services/hello/execute {\"input\": 5} answers 400 with status \"error\", "
-                 "error {\"code\":\"invalid_request\",\"message\":\"input is not valid JSON\"} "
-                 "(core/jsonin.c's ig_jsonin_parse handles this case)")
-
-
 def _inputs():
-    out = []
-    for v in [None, 0, 5, -1.5, True, False, "text", [], {}]:
-        scalar = v is None or isinstance(v, (bool, int, float))
-        marks = [pytest.mark.xfail(strict=True, reason=SCALAR_DEFECT)] if scalar else []
-        out.append(pytest.param(v, marks=marks, id=json.dumps(v)))
-    return out
+    return [pytest.param(v, id=json.dumps(v)) for v in [None, 0, 5, -1.5, True, False, "text", [], {}]]
 
 
 @pytest.mark.parametrize("value", _inputs())
