@@ -288,8 +288,13 @@ scan_dir(int root, int dir, const char *rel, int depth, size_t *budget, char *fo
 		}
 		(*budget)--;
 		n = snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			continue;
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			/* Too long to check is not the same as safe. */
+			ig_err_set(err, IG_ETOOBIG, "service directory has a path longer than %zu bytes",
+			    sizeof(path) - 1);
+			rc = -1;
+			break;
+		}
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (S_ISLNK(st.st_mode)) {
@@ -309,10 +314,23 @@ scan_dir(int root, int dir, const char *rel, int depth, size_t *budget, char *fo
 				snprintf(found, foundlen, "%s -> %s", path, target);
 				rc = 1;
 			}
-		} else if (S_ISDIR(st.st_mode) && depth < IG_DEPS_SCAN_MAX_DEPTH) {
-			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				rc = scan_dir(root, sub, path, depth + 1, budget, found, foundlen, err);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub;
+
+			if (depth >= IG_DEPS_SCAN_MAX_DEPTH) {
+				/* Too deep to check is not the same as safe. */
+				ig_err_set(err, IG_ETOOBIG, "service directory is nested deeper than %d levels",
+				    IG_DEPS_SCAN_MAX_DEPTH);
+				rc = -1;
+				break;
+			}
+			sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				ig_err_sys(err, IG_EIO, "%s", path);
+				rc = -1;
+				break;
+			}
+			rc = scan_dir(root, sub, path, depth + 1, budget, found, foundlen, err);
 		}
 	}
 	closedir(d);

@@ -79,6 +79,48 @@ bad_token(const char *text, size_t len)
 	return (size_t)-1;
 }
 
+/* Returns the offset of the first byte that is not part of well-formed UTF-8
+ * (RFC 3629: shortest form, no surrogates, at most U+10FFFF), or (size_t)-1.
+ * json-c's own check lets overlong forms and surrogates through. */
+static size_t
+bad_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i];
+		size_t k;
+		unsigned long cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return i;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += k + 1;
+	}
+	return (size_t)-1;
+}
+
 int
 ig_jsonin_parse(const char *text, size_t len, int max_depth,
     struct json_object **out, struct ig_err *err)
@@ -91,6 +133,10 @@ ig_jsonin_parse(const char *text, size_t len, int max_depth,
 	*out = NULL;
 	if (len > (size_t)INT_MAX) {
 		ig_err_set(err, IG_ETOOBIG, "JSON text too large");
+		return -1;
+	}
+	if ((end = bad_utf8((const unsigned char *)text, len)) != (size_t)-1) {
+		ig_err_set(err, IG_EINVAL, "invalid JSON at byte %zu: not UTF-8", end);
 		return -1;
 	}
 	if ((tok = json_tokener_new_ex(max_depth > 0 ? max_depth : IG_JSON_MAX_DEPTH)) == NULL) {
