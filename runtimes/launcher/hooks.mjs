@@ -118,6 +118,9 @@ function openWrites(flags) {
 
 // fs functions that change the file system, and which argument names the
 // path they write (the destination for rename/copy/link).
+// Read calls reported when they reach outside /app and /tmp: [name, path argument].
+const FS_READS = [['readFile', 0], ['readdir', 0], ['opendir', 0], ['readlink', 0], ['createReadStream', 0]];
+
 const FS_WRITES = [
 	['writeFile', 0], ['appendFile', 0], ['mkdir', 0], ['mkdtemp', 0], ['rm', 0], ['rmdir', 0],
 	['unlink', 0], ['rename', 1], ['copyFile', 1], ['cp', 1], ['symlink', 1], ['link', 1],
@@ -231,6 +234,7 @@ export function installNodeHooks(o) {
 		try { return resolve(s); } catch { return s; }
 	};
 	const outsideTmp = (p) => p !== '/tmp' && !apply(strStartsWith, p, ['/tmp/']);
+	const outsideAppTmp = (p) => outsideTmp(p) && p !== '/app' && !apply(strStartsWith, p, ['/app/']);
 	const fsAllowed = (p) => policy.fsWritable && p !== '/app' && !apply(strStartsWith, p, ['/app/']);
 	const wrapFs = (mod, label, suffix) => {
 		if (!mod) return;
@@ -242,10 +246,23 @@ export function installNodeHooks(o) {
 				return apply(orig, this, args);
 			});
 		}
+		// Reads outside the service and /tmp are reported (allowed: the policy
+		// does not forbid reads; the runtime's permissions and file modes decide).
+		for (const [base, argi] of FS_READS) {
+			const name = base === 'createReadStream' ? (suffix === '' ? base : '') : base + suffix;
+			if (name === '') continue;
+			wrapMethod(mod, name, (orig) => function (...args) {
+				const p = writtenPath(args[argi]);
+				if (p !== '' && outsideAppTmp(p)) report('filesystem', 'read', p, true, label + '.' + name);
+				return apply(orig, this, args);
+			});
+		}
 		wrapMethod(mod, 'open' + suffix, (orig) => function (...args) {
+			const p = writtenPath(args[0]);
 			if (openWrites(args[1])) {
-				const p = writtenPath(args[0]);
 				if (p !== '' && outsideTmp(p)) report('filesystem', 'write', p, fsAllowed(p), label + '.open' + suffix);
+			} else if (p !== '' && outsideAppTmp(p)) {
+				report('filesystem', 'read', p, true, label + '.open' + suffix);
 			}
 			return apply(orig, this, args);
 		});

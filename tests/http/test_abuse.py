@@ -345,12 +345,6 @@ def post(stack, keys, body, ctype="application/json", service="hello"):
                          content_type=ctype)
 
 
-ACCEPTED_INVALID_UTF8 = ("defect: core/jsonin.c relies on json-c's JSON_TOKENER_VALIDATE_UTF8, which lets "
-                         "{kind} through inside strings: POST /api/services/hello/execute answers 200 and runs "
-                         "the service instead of 400 invalid_json, and the answer (like the stored report and the page "
-                         "/runs/{{id}}) "
-                         "carries the bytes back in its \"input\" field, so it is not valid UTF-8 itself")
-
 
 @pytest.mark.parametrize("body", [
     pytest.param(b'{"input": "\xff\xfe"}', id="ff-fe"),
@@ -358,14 +352,10 @@ ACCEPTED_INVALID_UTF8 = ("defect: core/jsonin.c relies on json-c's JSON_TOKENER_
     pytest.param(b'{"in\xffput": {}}', id="in-a-key"),
     pytest.param(b'{"input": {"k\x80": 1}}', id="lone-continuation"),
     pytest.param(b'\xef\xbb\xbf{"input": {}}', id="bom"),
-    pytest.param(b'{"input": "\xc0\xae"}', id="overlong-dot", marks=pytest.mark.xfail(
-        strict=True, reason=ACCEPTED_INVALID_UTF8.format(kind="overlong encodings (C0 AE)"))),
-    pytest.param(b'{"input": "\xe0\x80\xaf"}', id="overlong-slash", marks=pytest.mark.xfail(
-        strict=True, reason=ACCEPTED_INVALID_UTF8.format(kind="overlong encodings (E0 80 AF)"))),
-    pytest.param(b'{"input": "\xed\xa0\x80"}', id="surrogate", marks=pytest.mark.xfail(
-        strict=True, reason=ACCEPTED_INVALID_UTF8.format(kind="UTF-16 surrogates (ED A0 80)"))),
-    pytest.param(b'{"input": "\xf4\x90\x80\x80"}', id="above-10ffff", marks=pytest.mark.xfail(
-        strict=True, reason=ACCEPTED_INVALID_UTF8.format(kind="code points above U+10FFFF (F4 90 80 80)"))),
+    pytest.param(b'{"input": "\xc0\xae"}', id="overlong-dot"),
+    pytest.param(b'{"input": "\xe0\x80\xaf"}', id="overlong-slash"),
+    pytest.param(b'{"input": "\xed\xa0\x80"}', id="surrogate"),
+    pytest.param(b'{"input": "\xf4\x90\x80\x80"}', id="above-10ffff"),
 ])
 def test_invalid_utf8_body_400(abuse, keys, body):
     """A JSON body that is not valid UTF-8 is 400 invalid_json, and whatever

@@ -564,9 +564,6 @@ def test_host_read_sees_no_host_content(run, canary, keys, hostile_dir, env_cana
         assert not k.startswith(("DOCKER", "SSH_", "SUDO")), out["env"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: the launcher reports no filesystem reads (issue 5 asks for reads outside /app and /tmp): "
-    "runtimes/launcher/hooks.mjs wraps only write calls, so summary.filesystemReads is always 0"))
 def test_host_read_is_reported(run):
     """Issue 5: the launcher reports filesystem reads outside /app and /tmp
     (here /etc/shadow, /proc/1/environ …) as launcher events, counted in
@@ -925,14 +922,7 @@ SYMLINK_NAMES = ["sym-entry-shadow", "sym-entry-passwd", "sym-entry-relative", "
                  "sym-package", "sym-lock", "sym-policy", "sym-nm-files", "sym-nm-dir",
                  "sym-nm-scoped", "sym-nm-deep", "sym-nm-longpath", "sym-yaml", "sym-dir"]
 
-SYMLINK_DEFECTS = {
-    "sym-nm-deep": "defect: core/fs.c scan_dir stops descending at IG_DEPS_SCAN_MAX_DEPTH (64) and treats "
-                   "the rest as clean, so a symlink to /etc/shadow 70 directories deep is not refused and "
-                   "the container starts (docs/threat-model.md: any escaping symlink is refused before it runs)",
-    "sym-nm-longpath": "defect: core/fs.c scan_dir skips (continue) every entry whose relative path exceeds "
-                       "its 4096-byte buffer, so a symlink to /etc/shadow below an 18x250-char path is not "
-                       "refused and the container starts",
-}
+SYMLINK_DEFECTS = {}
 
 
 def symlink_case(name):
