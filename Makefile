@@ -152,6 +152,13 @@ run: deps
 bench: all
 	@bench/run.sh
 
+# Soak (tests/soak/run.sh): SOAK_DURATION seconds of mixed traffic; the
+# figures are printed at the end.
+SOAK_DURATION ?= 600
+.PHONY: soak
+soak: all
+	@B=$(B) tests/soak/run.sh $(SOAK_DURATION)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ignite/runtimes/launcher \
 	    $(DESTDIR)$(PREFIX)/share/ignite/templates $(DESTDIR)$(PREFIX)/share/ignite/static \

@@ -104,6 +104,7 @@ all)
       suite_pytest tests/integration docker
     fi
     suite_pytest tests/http http tests/browser
+    suite_pytest tests/faults faults; IGNITE_SOAK_SECONDS=60 suite_pytest tests/soak soak
   fi
   ;;
 *) echo "usage: $0 unit|unit-asan|cli|docker|all" >&2; exit 2 ;;
