@@ -4,7 +4,7 @@
 #include "adhoc.h"
 #include "fs.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 #include "report.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* cmd_run.c — `ignite run <dir>`: execute a service once and report. */
 #include "cli.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 #include "preflight.h"
 #include "report.h"
 

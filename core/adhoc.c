@@ -3,7 +3,7 @@
 #include "adhoc.h"
 #include "docker.h"
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "preflight.h"
 #include "runtime.h"

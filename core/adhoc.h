@@ -49,7 +49,7 @@ struct ig_adhoc_profile {
 	const char *work_dir;           /* absolute; per-run directories are made here */
 };
 
-/* Fills p with the built-in defaults of limits.h (work_dir NULL). */
+/* Fills p with the built-in defaults of bounds.h (work_dir NULL). */
 void ig_adhoc_profile_defaults(struct ig_adhoc_profile *p);
 
 struct ig_adhoc_file {

@@ -1,11 +1,11 @@
 /*
- * limits.h — every bound Ignite places on input it does not control, in one place.
+ * bounds.h — every bound Ignite places on input it does not control, in one place.
  *
  * Values that an operator may reasonably want to change are defaults that the
  * server configuration can override; the rest are hard caps.
  */
-#ifndef IG_LIMITS_H
-#define IG_LIMITS_H
+#ifndef IG_BOUNDS_H
+#define IG_BOUNDS_H
 
 /* Configuration files (service.yaml, policy, ignite.lock, ignite.yaml). */
 #define IG_YAML_MAX_BYTES        (256 * 1024)   /* larger files are refused before parsing */

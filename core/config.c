@@ -8,7 +8,7 @@
  */
 #include "config.h"
 #include "docker.h"
-#include "limits.h"
+#include "bounds.h"
 #include "webhook.h"
 #include "yamldoc.h"
 

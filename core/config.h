@@ -141,7 +141,7 @@ int ig_config_parse(const char *text, size_t len, const char *file,
  * file and every flag, so the order of flags does not matter):
  * maxConcurrentPerKey <= maxConcurrent, and the scrypt parameters (0 taken
  * as the keys module's defaults) within the memory and work caps of
- * limits.h. Adds one diagnostic per broken rule (file: cfg->source, no
+ * bounds.h. Adds one diagnostic per broken rule (file: cfg->source, no
  * line). Returns 0, or -1 with IG_EINVAL. */
 int ig_config_check(const struct ig_config *cfg, struct ig_diags *diags, struct ig_err *err);
 

@@ -2,7 +2,7 @@
  * service directory. */
 #include "deps.h"
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* diag.c — collecting configuration problems. */
 #include "diag.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <stdarg.h>
 #include <stdio.h>

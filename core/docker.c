@@ -27,7 +27,7 @@
 #define ATTACH_BUF     (64 * 1024)    /* one curl_easy_recv on an attach session */
 #define BAD_ANSWER     "unexpected answer from the Docker engine"
 
-/* <limits.h> is shadowed by core/limits.h (-Icore): use the compiler's. */
+/* Integer bounds straight from the compiler. */
 #define INT_MAX_       __INT_MAX__
 #define INT_MIN_       (-__INT_MAX__ - 1)
 #define LONG_MAX_      __LONG_MAX__

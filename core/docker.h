@@ -3,7 +3,7 @@
  * talks to the Docker engine.
  *
  * The engine socket is root-equivalent, so every call here has a timeout and
- * every answer a size cap (limits.h, "Docker Engine API"), and everything the
+ * every answer a size cap (bounds.h, "Docker Engine API"), and everything the
  * engine (or a container, through the engine) sends back is parsed by pure,
  * bounded functions that accept any bytes (the ig_docker_parse_* family, the
  * demultiplexer and the HTTP head parser: these are the fuzzing entry points).
@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct json_object;
 

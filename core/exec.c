@@ -6,7 +6,7 @@
 #include "docker.h"
 #include "fs.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "pool.h"
 #include "runtime.h"

@@ -1,6 +1,6 @@
 /* fs.c — confined host-side file access (openat2 RESOLVE_BENEATH). */
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <errno.h>
 #include <fcntl.h>

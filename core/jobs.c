@@ -2,7 +2,7 @@
  * callbacks. */
 #include "jobs.h"
 #include "docker.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"

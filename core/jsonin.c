@@ -1,6 +1,6 @@
 /* jsonin.c — bounded parsing of untrusted JSON text (json-c tokener). */
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <json-c/json.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
 #include "keys.h"
 #include "fs.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 #include "timefmt.h"
 
 #include <errno.h>
@@ -159,7 +159,7 @@ iso_time_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* Checks a scrypt cost against the bounds in limits.h. log_n is log2(N). */
+/* Checks a scrypt cost against the bounds in bounds.h. log_n is log2(N). */
 static int
 cost_ok(unsigned log_n, uint32_t r, uint32_t p, struct ig_err *err)
 {

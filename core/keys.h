@@ -30,7 +30,7 @@
  *
  * The parser is strict: unknown or missing fields, wrong types, ids that are
  * not 12 lowercase hex or repeat, names outside [A-Za-z0-9._@-], malformed
- * MCF strings and scrypt parameters outside the bounds in limits.h are all
+ * MCF strings and scrypt parameters outside the bounds in bounds.h are all
  * refused. The file is refused when it is a symlink or not a regular file,
  * larger than IG_KEYS_FILE_MAX, writable by group or others, readable by
  * others, or owned by a user other than root or the caller. Group read is
@@ -51,7 +51,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 #include "timefmt.h"
 
 #define IG_KEYS_PREFIX       "ign_"
@@ -89,7 +89,7 @@ struct ig_keyset {
 	size_t n;
 };
 
-/* Tunables; ig_keys_params_default() fills the defaults from limits.h. */
+/* Tunables; ig_keys_params_default() fills the defaults from bounds.h. */
 struct ig_keys_params {
 	uint32_t scrypt_n;                  /* power of two, 2^IG_KEYS_SCRYPT_LOGN_MIN..MAX */
 	uint32_t scrypt_r;                  /* 1..IG_KEYS_SCRYPT_R_MAX */
@@ -105,7 +105,7 @@ struct ig_keyring;
 /* Fills p with the defaults (IG_KEYS_SCRYPT_*, IG_KEYS_CACHE_*). */
 void ig_keys_params_default(struct ig_keys_params *p);
 
-/* Checks p against the bounds in limits.h (including memory and work caps).
+/* Checks p against the bounds in bounds.h (including memory and work caps).
  * Returns 0, or -1 with IG_EINVAL naming the offending field. */
 int ig_keys_params_check(const struct ig_keys_params *p, struct ig_err *err);
 

@@ -2,7 +2,7 @@
 #include "lock.h"
 #include "buf.h"
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 #include "yamldoc.h"
 
 #include <errno.h>

@@ -34,7 +34,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct ig_service;
 struct ig_deps;

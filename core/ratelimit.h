@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct ig_ratelimit;
 struct ig_failures;

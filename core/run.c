@@ -5,7 +5,7 @@
 #include "fs.h"
 #include "jsonin.h"
 #include "docker.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "preflight.h"
 #include "report.h"

@@ -1,7 +1,7 @@
 /* runtime.c — loading runtimes.json and resolving "name@version" specs. */
 #include "runtime.h"
 #include "buf.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <errno.h>
 #include <fcntl.h>

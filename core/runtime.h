@@ -34,7 +34,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct json_object;
 

@@ -1,7 +1,7 @@
 /* service.c — service.yaml: schema (DESIGN §3), cross-field rules, entry file. */
 #include "service.h"
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 #include "yamldoc.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
 #include "store.h"
 #include "buf.h"
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <dirent.h>
 #include <errno.h>

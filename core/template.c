@@ -1,7 +1,7 @@
 /*
  * template.c — Mustache templates compiled to an instruction list and
  * rendered over json-c values. See template.h for the language and the
- * rules for values; the bounds are in limits.h.
+ * rules for values; the bounds are in bounds.h.
  *
  * Compilation turns the text into a flat array of instructions. Literal
  * text is split after every newline so that each instruction knows
@@ -36,7 +36,7 @@
 #include <json-c/json.h>
 
 #include "fs.h"
-#include "limits.h"
+#include "bounds.h"
 
 enum op_kind {
 	OP_TEXT,        /* src[off, off+len) */

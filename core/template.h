@@ -43,7 +43,7 @@
  * set-delimiter tag alone on its line with only spaces/tabs around it) are
  * removed from the output whole, as the spec says.
  *
- * Bounds (core/limits.h, "Templates"): template size, instructions,
+ * Bounds (core/bounds.h, "Templates"): template size, instructions,
  * section nesting, tag name length, partial depth, indentation, work steps
  * per render, JSON depth when interpolating objects; the output is bounded
  * by the caller's ig_buf maximum. Any template text and any JSON value is

@@ -1,10 +1,5 @@
 /* webhook.c — signed callbacks: target checks against SSRF, pinned
  * connections, HMAC signatures, a retrying delivery queue. */
-/* <stdlib.h> first: curl.h pulls in the system <limits.h>, whose gcc
- * wrapper finds core/limits.h through -iquote and leaves MB_LEN_MAX at a
- * value the fortified <stdlib.h> refuses. */
-#include <stdlib.h>
-
 #include "webhook.h"
 #include "fs.h"
 #include "timefmt.h"

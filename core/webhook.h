@@ -47,7 +47,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct sockaddr;
 

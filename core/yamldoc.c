@@ -1,6 +1,6 @@
 /* yamldoc.c — bounded YAML parsing (libyaml events) and table-driven schemas. */
 #include "yamldoc.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,7 +3,7 @@
 #include "catalog.h"
 #include "docker.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "report.h"

@@ -17,7 +17,7 @@
 #include "jobs.h"
 #include "jsonin.h"
 #include "keys.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"

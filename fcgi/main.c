@@ -418,6 +418,13 @@ main(int argc, char **argv)
 		    (time_t)srv.config.retention_max_age_days * 86400, NULL);
 	}
 
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* Threads started from here on inherit the blocked signals. */
 	if (srv.config.warm_pool > 0) {
 		struct ig_pool_config pc = { 0 };
 		pc.per_key = (size_t)srv.config.warm_pool;
@@ -427,12 +434,6 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* Async runs, callbacks and idempotency keys (api_adhoc.c); their
 	 * threads inherit the blocked signals. */
 	if (ig_api_jobs_start(&endpoint, &err) != 0) {

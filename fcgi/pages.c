@@ -6,7 +6,7 @@
 #include "catalog.h"
 #include "jsonin.h"
 #include "keys.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "report.h"

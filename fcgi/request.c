@@ -1,6 +1,6 @@
 /* request.c — FastCGI request parsing and HTTP responses. */
 #include "server.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <errno.h>
 #include <json-c/json.h>

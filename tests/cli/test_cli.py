@@ -11,7 +11,7 @@ import pytest
 
 from conftest import assert_no_sanitizer
 
-VERBS = ["init", "preflight", "report", "run", "lock", "env", "keys", "sweep"]
+VERBS = ["init", "preflight", "report", "run", "exec", "lock", "env", "keys", "sweep"]
 
 
 def test_version(ignite):

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "adhoc.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "preflight.h"
 #include "runtime.h"

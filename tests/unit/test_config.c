@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 #define FILE_NAME "/etc/ignite/ignite.yaml"
 
@@ -743,6 +743,24 @@ static const struct flag_case flag_cases[] = {
 	{ "key-cache-ttl", "0", "auth.keyCacheSeconds", "0", "99999999999999999999", "must be an integer" },
 	{ "session-ttl", "3600", "auth.sessionSeconds", "3600", "1", "from 60 to 2592000" },
 	{ "secure-cookies", "true", "auth.secureCookies", "true", "TRUE1", "true or false" },
+	{ "sandbox-runtimes", "node@24, bun", "sandbox.allowedRuntimes", "[\"node@24\",\"bun\"]",
+	  "node@x", "runtime name" },
+	{ "sandbox-max-memory", "1024", "sandbox.maxMemoryMb", "1024", "0", "from 1 to 65536" },
+	{ "sandbox-max-cpus", "2", "sandbox.maxCpus", "2", "65", "from 1 to 64" },
+	{ "sandbox-max-timeout", "60000", "sandbox.maxTimeoutMs", "60000", "0", "from 1 to 86400000" },
+	{ "sandbox-max-files", "10", "sandbox.maxFiles", "10", "1001", "from 1 to 1000" },
+	{ "sandbox-max-bytes", "4096", "sandbox.maxTotalBytes", "4096", "8388609", "from 1 to 8388608" },
+	{ "sandbox-max-file-bytes", "2048", "sandbox.maxFileBytes", "2048", "-1", "from 1 to 8388608" },
+	{ "sandbox-max-depth", "4", "sandbox.maxPathDepth", "4", "33", "from 1 to 32" },
+	{ "sandbox-work-dir", "/srv/a", "sandbox.workDir", "\"\\/srv\\/a\"", "a/../b", "\"..\"" },
+	{ "async-queue", "8", "async.queueSize", "8", "10001", "from 1 to 10000" },
+	{ "async-workers", "3", "async.workers", "3", "0", "from 1 to 64" },
+	{ "batch-max", "5", "async.batchMax", "5", "101", "from 1 to 100" },
+	{ "idempotency-ttl", "600", "async.idempotencySeconds", "600", "59", "from 60 to 604800" },
+	{ "callback-allow", "127.0.0.0/8,::1", "async.callbackAllow", "[\"127.0.0.0\\/8\",\"::1\"]",
+	  "10.0.0.1/8", "host bits" },
+	{ "callback-retries", "0", "async.callbackRetries", "0", "11", "from 0 to 10" },
+	{ "callback-timeout", "1000", "async.callbackTimeoutMs", "1000", "99", "from 100 to 60000" },
 	{ "log-level", "debug", "log.level", "\"debug\"", "trace", "debug, info, warn, error" },
 	{ "log-format", "text", "log.format", "\"text\"", "xml", "json or text" },
 };

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "deps.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct tree {
 	char root[32];

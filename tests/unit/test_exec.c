@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "exec.h"
-#include "limits.h"
+#include "bounds.h"
 #include "policy.h"
 #include "runtime.h"
 #include "service.h"

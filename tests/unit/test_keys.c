@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "keys.h"
-#include "limits.h"
+#include "bounds.h"
 
 /* A valid libscrypt MCF string (N=2^14, r=8, p=1) and its salt + hash part. */
 #define SH   "$FZfDISe3ql3HX6l0Jv85xg==$tNtcIPcomqUJMuqJ0uXsV06kRdoP2O56yAMx3ZQxFJ4XNvTkbFoctfFZvh65G0tjpfEZgITdT25AWlJknzqLGw=="

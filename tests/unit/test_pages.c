@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "template.h"
 
 #define TEMPLATES "templates"

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "ratelimit.h"
 
 static int64_t

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "service.h"
 
 #define CORPUS_INVALID "tests/corpus/invalid-service"

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "template.h"
 
 #define SPEC_DIR "tests/unit/fixtures/mustache/"
