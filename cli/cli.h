@@ -14,7 +14,10 @@
 
 #include "diag.h"
 #include "err.h"
+#include "report.h"
 #include "run.h"
+
+struct json_object;
 
 #define IG_EXIT_OK        0
 #define IG_EXIT_FAIL      1
@@ -60,6 +63,24 @@ int ig_cli_usage_error(const char *verb, const char *fmt, ...)
 /* Finds runtimes/runtimes.json ($IGNITE_DATADIR, the source tree, the install
  * prefix). Returns a static path. */
 const char *ig_cli_runtimes_file(void);
+
+/* Reads the file at path ("-": standard input), at most max bytes, into a
+ * NUL-terminated malloc'd buffer. Prints the error (one line, naming the
+ * file) and returns -1 on failure. */
+int ig_cli_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* A run's output streamed to this terminal as it arrives, through the
+ * terminal-safe writer (a hostile service cannot drive the terminal). */
+struct ig_cli_live {
+	struct ig_report_text out, err;
+};
+void ig_cli_live_init(struct ig_cli_live *lv);
+void ig_cli_live_output(void *arg, int stream, const char *p, size_t n);   /* an ig_exec_output_fn */
+void ig_cli_live_finish(struct ig_cli_live *lv);
+
+/* The summary on stderr after a run: status, exit code, time, memory,
+ * audit verdict, run id, the error, and for a blocked run its failed checks. */
+void ig_cli_run_summary(struct json_object *report, bool colour);
 
 /* What verbs that check or run a service share. */
 struct ig_cli_ctx {

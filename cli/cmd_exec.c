@@ -50,57 +50,6 @@ help(void)
 }
 
 /* Reads the regular file path into a malloc'd buffer of at most max bytes. */
-static int
-read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	*out = NULL;
-	*len = 0;
-	if (fd < 0) {
-		ig_cli_error(path, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || (strcmp(path, "-") != 0 && !S_ISREG(st.st_mode))) {
-		ig_cli_error(path, "not a regular file");
-		close(fd);
-		return -1;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		ig_cli_error(path, "out of memory");
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, max + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ig_cli_error(path, "%s", strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got > max) {
-			ig_cli_error(path, "larger than %zu bytes", max);
-			goto fail;
-		}
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
-	return -1;
-}
-
 /* The name a FILE argument has in the run's directory. */
 static const char *
 name_of(const char *arg)
@@ -130,50 +79,6 @@ parse_positive(const char *s, long max, long *out)
 	return 0;
 }
 
-struct live {
-	struct ig_report_text out, err;
-};
-
-static void
-on_output(void *arg, int stream, const char *p, size_t n)
-{
-	struct live *lv = arg;
-
-	ig_report_text_write(stream == 2 ? &lv->err : &lv->out, p, n);
-	fflush(stream == 2 ? stderr : stdout);
-}
-
-/* The one-line summary on stderr after the code's own output. */
-static void
-summary(struct json_object *r, bool colour)
-{
-	struct json_object *m = NULL, *v;
-	struct ig_report_text w;
-	const char *status = "?";
-
-	ig_report_text_init(&w, stderr, colour);
-	if (json_object_object_get_ex(r, "status", &v))
-		status = json_object_get_string(v);
-	json_object_object_get_ex(r, "metrics", &m);
-	ig_report_text_puts(&w, "\n");
-	ig_report_text_style(&w, strcmp(status, "success") == 0 ? IG_STYLE_PASS : IG_STYLE_FAIL);
-	ig_report_text_printf(&w, "%s", status);
-	ig_report_text_style(&w, IG_STYLE_RESET);
-	if (m != NULL) {
-		ig_report_text_printf(&w, "  exit %d  %lld ms",
-		    json_object_object_get_ex(m, "exitCode", &v) ? json_object_get_int(v) : -1,
-		    json_object_object_get_ex(m, "executionTimeMs", &v) ? (long long)json_object_get_int64(v) : -1LL);
-		if (json_object_object_get_ex(m, "memoryUsageMb", &v) && v != NULL)
-			ig_report_text_printf(&w, "  %.1f MB", json_object_get_double(v));
-	}
-	if (json_object_object_get_ex(r, "runId", &v))
-		ig_report_text_printf(&w, "\nrun %s", json_object_get_string(v));
-	if (json_object_object_get_ex(r, "error", &v) && json_object_object_get_ex(v, "message", &v))
-		ig_report_text_printf(&w, "\n%s", json_object_get_string(v));
-	ig_report_text_puts(&w, "\n");
-	ig_report_text_finish(&w, NULL);
-}
-
 int
 ig_cmd_exec(int argc, char **argv)
 {
@@ -200,7 +105,7 @@ ig_cmd_exec(int argc, char **argv)
 	struct json_object *report = NULL, *parsed = NULL, *extra = NULL;
 	struct ig_err err = { 0 };
 	struct ig_cli_ctx cx;
-	struct live lv;
+	struct ig_cli_live lv;
 	char field[IG_ADHOC_FIELD_MAX], *stdin_data = NULL, workdir[4096];
 	const char *tmp;
 	size_t stdin_len = 0;
@@ -264,7 +169,7 @@ ig_cmd_exec(int argc, char **argv)
 		size_t len;
 		const char *name = name_of(argv[i]);
 
-		if (read_file(argv[i], prof.max_file_bytes, &data, &len) != 0) {
+		if (ig_cli_read_file(argv[i], prof.max_file_bytes, &data, &len) != 0) {
 			rc = IG_EXIT_USAGE;
 			goto out;
 		}
@@ -276,7 +181,7 @@ ig_cmd_exec(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (stdin_file != NULL && read_file(stdin_file, IG_STDIN_MAX, &stdin_data, &stdin_len) != 0) {
+	if (stdin_file != NULL && ig_cli_read_file(stdin_file, IG_STDIN_MAX, &stdin_data, &stdin_len) != 0) {
 		rc = IG_EXIT_USAGE;
 		goto out;
 	}
@@ -304,10 +209,9 @@ ig_cmd_exec(int argc, char **argv)
 	extra = json_object_new_object();
 	json_object_object_add(extra, "files", json_object_get(run.files));
 	req.extra = extra;
-	ig_report_text_init(&lv.out, stdout, false);
-	ig_report_text_init(&lv.err, stderr, false);
+	ig_cli_live_init(&lv);
 	if (!json) {
-		req.on_output = on_output;
+		req.on_output = ig_cli_live_output;
 		req.output_arg = &lv;
 	}
 	st = ig_run_prepared(&cx.run, &run.prep, &req, &report, &err);
@@ -319,12 +223,11 @@ ig_cmd_exec(int argc, char **argv)
 			if (ig_report_json_write(report, stdout, true, &err) != 0)
 				ig_cli_print_err(&err);
 		} else {
-			ig_report_text_finish(&lv.out, NULL);
-			ig_report_text_finish(&lv.err, NULL);
+			ig_cli_live_finish(&lv);
 			if (st == IG_RUN_BLOCKED)
 				fprintf(stderr, "ignite: preflight failed; not running (use --skip-preflight "
 				    "to run anyway)\n");
-			summary(report, ig_report_use_colour(2));
+			ig_cli_run_summary(report, ig_report_use_colour(2));
 		}
 		rc = ig_run_exit_code(report);
 	}

@@ -41,105 +41,6 @@ help(void)
 	    "2 for an invalid service or usage error.\n");
 }
 
-/* Reads all of path ("-" = stdin) into *out, at most max bytes. */
-static int
-read_all(const char *path, size_t max, struct ig_buf *out)
-{
-	char chunk[8192];
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	size_t n;
-	int rc = 0;
-
-	ig_buf_init(out, max);
-	if (fp == NULL) {
-		ig_cli_error(path, "%s", strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-		if (ig_buf_append(out, chunk, n) != 0) {
-			ig_cli_error(path, "larger than %zu bytes", max);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && ferror(fp)) {
-		ig_cli_error(path, "read error");
-		rc = -1;
-	}
-	if (fp != stdin)
-		fclose(fp);
-	return rc;
-}
-
-struct live {
-	struct ig_report_text out, err;
-};
-
-/* Streams the service's output to our stdout/stderr as it arrives, through
- * the terminal-safe writer (a hostile service cannot drive the terminal). */
-static void
-on_output(void *arg, int stream, const char *p, size_t n)
-{
-	struct live *lv = arg;
-
-	ig_report_text_write(stream == 2 ? &lv->err : &lv->out, p, n);
-	fflush(stream == 2 ? stderr : stdout);
-}
-
-static void
-summary(struct json_object *r, bool colour)
-{
-	struct json_object *m = NULL, *a = NULL, *s = NULL, *v;
-	struct ig_report_text w;
-	const char *status = "?";
-
-	ig_report_text_init(&w, stderr, colour);
-	if (json_object_object_get_ex(r, "status", &v))
-		status = json_object_get_string(v);
-	json_object_object_get_ex(r, "metrics", &m);
-	json_object_object_get_ex(r, "securityAudit", &a);
-	if (a != NULL)
-		json_object_object_get_ex(a, "summary", &s);
-	ig_report_text_puts(&w, "\n");
-	ig_report_text_style(&w, strcmp(status, "success") == 0 ? IG_STYLE_PASS : IG_STYLE_FAIL);
-	ig_report_text_printf(&w, "%s", status);
-	ig_report_text_style(&w, IG_STYLE_RESET);
-	if (m != NULL) {
-		ig_report_text_printf(&w, "  exit %d  %lld ms",
-		    json_object_object_get_ex(m, "exitCode", &v) ? json_object_get_int(v) : -1,
-		    json_object_object_get_ex(m, "executionTimeMs", &v) ? (long long)json_object_get_int64(v) : -1LL);
-		if (json_object_object_get_ex(m, "memoryUsageMb", &v) && v != NULL)
-			ig_report_text_printf(&w, "  %.1f MB", json_object_get_double(v));
-		if (json_object_object_get_ex(m, "outputTruncated", &v) && json_object_get_boolean(v))
-			ig_report_text_puts(&w, "  (output truncated)");
-	}
-	if (s != NULL && json_object_object_get_ex(s, "overallStatus", &v))
-		ig_report_text_printf(&w, "  audit: %s", json_object_get_string(v));
-	if (json_object_object_get_ex(r, "runId", &v))
-		ig_report_text_printf(&w, "\nrun %s", json_object_get_string(v));
-	if (json_object_object_get_ex(r, "error", &v) && json_object_object_get_ex(v, "message", &v))
-		ig_report_text_printf(&w, "\n%s", json_object_get_string(v));
-	/* A blocked run: say which checks failed. */
-	if (strcmp(status, "blocked") == 0 && json_object_object_get_ex(r, "preflight", &v) &&
-	    json_object_object_get_ex(v, "checks", &v)) {
-		size_t i, n = json_object_array_length(v);
-		for (i = 0; i < n; i++) {
-			struct json_object *c = json_object_array_get_idx(v, i), *st, *nm, *msg;
-			if (json_object_object_get_ex(c, "status", &st) &&
-			    strcmp(json_object_get_string(st), "fail") == 0 &&
-			    json_object_object_get_ex(c, "name", &nm) && json_object_object_get_ex(c, "message", &msg)) {
-				ig_report_text_puts(&w, "\n  ");
-				ig_report_text_style(&w, IG_STYLE_FAIL);
-				ig_report_text_puts(&w, "FAIL");
-				ig_report_text_style(&w, IG_STYLE_RESET);
-				ig_report_text_printf(&w, "  %s  %s", json_object_get_string(nm), json_object_get_string(msg));
-			}
-		}
-	}
-	ig_report_text_puts(&w, "\n");
-	ig_report_text_finish(&w, NULL);
-}
-
 int
 ig_cmd_run(int argc, char **argv)
 {
@@ -159,13 +60,14 @@ ig_cmd_run(int argc, char **argv)
 	};
 	const char *input = NULL, *input_file = NULL, *stdin_file = NULL, *audit_out = NULL;
 	const char *runtime = NULL, *runs_dir = NULL;
-	struct ig_buf inbuf = { 0 }, stdinbuf = { 0 };
+	char *inbuf = NULL, *stdinbuf = NULL;
+	size_t inlen = 0, stdinlen = 0;
 	struct json_object *report = NULL, *parsed = NULL;
 	struct ig_run_request req;
 	struct ig_diags diags = { 0 };
 	struct ig_err err = { 0 };
 	struct ig_cli_ctx cx;
-	struct live lv;
+	struct ig_cli_live lv;
 	bool colour;
 	int c, json = 0, audit = 0, skip = 0, rc = IG_EXIT_FAIL, st;
 
@@ -191,10 +93,10 @@ ig_cmd_run(int argc, char **argv)
 		return ig_cli_usage_error("run", "--input and --input-file exclude each other");
 	memset(&req, 0, sizeof(req));
 	if (input_file != NULL) {
-		if (read_all(input_file, IG_INPUT_MAX, &inbuf) != 0)
+		if (ig_cli_read_file(input_file, IG_INPUT_MAX, &inbuf, &inlen) != 0)
 			return IG_EXIT_USAGE;
-		req.input_json = inbuf.data ? inbuf.data : "";
-		req.input_len = inbuf.len;
+		req.input_json = inbuf;
+		req.input_len = inlen;
 	} else if (input != NULL) {
 		req.input_json = input;
 		req.input_len = strlen(input);
@@ -211,24 +113,23 @@ ig_cmd_run(int argc, char **argv)
 		json_object_put(parsed);
 	}
 	if (stdin_file != NULL) {
-		if (read_all(stdin_file, IG_INPUT_MAX, &stdinbuf) != 0) {
+		if (ig_cli_read_file(stdin_file, IG_STDIN_MAX, &stdinbuf, &stdinlen) != 0) {
 			rc = IG_EXIT_USAGE;
 			goto out_bufs;
 		}
-		req.stdin_data = stdinbuf.data ? stdinbuf.data : "";
-		req.stdin_len = stdinbuf.len;
+		req.stdin_data = stdinbuf;
+		req.stdin_len = stdinlen;
 	}
 	if (ig_cli_ctx_open(&cx, IG_CLI_DOCKER | IG_CLI_STORE, runs_dir) != 0)
 		goto out_bufs;
 	colour = ig_report_use_colour(2);
-	ig_report_text_init(&lv.out, stdout, false);
-	ig_report_text_init(&lv.err, stderr, false);
+	ig_cli_live_init(&lv);
 	req.dir = argv[optind];
 	req.runtime_override = runtime;
 	req.audit = audit;
 	req.skip_preflight = skip;
 	if (!json) {
-		req.on_output = on_output;
+		req.on_output = ig_cli_live_output;
 		req.output_arg = &lv;
 	}
 	st = ig_run_service(&cx.run, &req, &report, &diags, &err);
@@ -259,15 +160,14 @@ ig_cmd_run(int argc, char **argv)
 			if (ig_report_json_write(report, stdout, true, &err) != 0)
 				ig_cli_print_err(&err);
 		} else {
-			ig_report_text_finish(&lv.out, NULL);
-			ig_report_text_finish(&lv.err, NULL);
+			ig_cli_live_finish(&lv);
 			if (st == IG_RUN_BLOCKED) {
 				struct json_object *pf;
 				if (json_object_object_get_ex(report, "preflight", &pf))
 					fprintf(stderr, "ignite: %s: preflight failed; not running "
 					    "(use --skip-preflight to run anyway)\n", req.dir);
 			}
-			summary(report, colour);
+			ig_cli_run_summary(report, colour);
 		}
 		rc = ig_run_exit_code(report);
 	}
@@ -276,7 +176,7 @@ out:
 	ig_diags_free(&diags);
 	ig_cli_ctx_close(&cx);
 out_bufs:
-	ig_buf_free(&inbuf);
-	ig_buf_free(&stdinbuf);
+	free(inbuf);
+	free(stdinbuf);
 	return rc;
 }
