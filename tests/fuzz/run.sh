@@ -55,7 +55,7 @@ trap 'rm -rf "$SCRATCH"' EXIT
 
 bins=()
 for t in "${TARGETS[@]}"; do bins+=("$B/fuzz/fuzz_$t"); done
-if ! make -s --no-print-directory B="$B" "${bins[@]}" >"$SCRATCH/build.log" 2>&1; then
+if ! make -s --no-print-directory -j"$(nproc)" B="$B" "${bins[@]}" >"$SCRATCH/build.log" 2>&1; then
   echo "FAIL fuzz: building the drivers failed:"
   tail -30 "$SCRATCH/build.log" | sed 's/^/    /'
   FAILED=$((FAILED + ${#TARGETS[@]}))
