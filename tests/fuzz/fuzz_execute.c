@@ -12,7 +12,7 @@
 
 #include "err.h"
 #include "jsonin.h"
-#include "limits.h"
+#include "bounds.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>

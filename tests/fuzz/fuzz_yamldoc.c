@@ -13,7 +13,7 @@
 
 #include "diag.h"
 #include "err.h"
-#include "limits.h"
+#include "bounds.h"
 #include "yamldoc.h"
 
 #include <stdbool.h>
