@@ -495,7 +495,19 @@ ig_store_list_filtered(struct ig_store *st, const char *service, const char *bat
 			continue;
 		if (taken == limit)
 			break;
-		json_object_array_add(arr, json_object_get(st->runs[i].summary));
+		/* A copy, never a shared reference: json-c's reference counts are
+		 * not atomic, and the caller serialises and frees the answer
+		 * without the store's lock while other threads do the same. */
+		{
+			struct json_object *copy = NULL;
+			if (json_object_deep_copy(st->runs[i].summary, &copy, NULL) != 0) {
+				ig_err_set(err, IG_ENOMEM, "out of memory");
+				json_object_put(res);
+				res = NULL;
+				goto out;
+			}
+			json_object_array_add(arr, copy);
+		}
 		taken++;
 	}
 	/* There is a next page only if another matching run follows. */
