@@ -409,6 +409,8 @@ struct run_io {
 	struct ig_exec_result *res;
 	struct ig_channel *ch;
 	size_t max;
+	int64_t t0;                 /* input delivered (monotonic ms) */
+	int64_t loaded_ms;          /* when the launcher's "loaded" record arrived, or -1 */
 };
 
 /* Demultiplexer output: stdout to its buffer, stderr through the launcher
@@ -424,6 +426,11 @@ on_frame(void *arg, int stream, const void *p, size_t n)
 		before = res->err.len;
 		if (!ig_channel_feed(io->ch, p, n, &res->err))
 			res->err_truncated = true;
+		/* Init time as the host sees it: input delivered → service loaded.
+		 * (The launcher's own figure starts at process start, which for a
+		 * warm container includes its time waiting in the pool.) */
+		if (io->loaded_ms < 0 && io->t0 > 0 && ig_channel_find(io->ch, "loaded") != NULL)
+			io->loaded_ms = ig_time_mono_ms() - io->t0;
 		if (io->spec->on_output != NULL && res->err.len > before)
 			io->spec->on_output(io->spec->output_arg, 2, res->err.data + before,
 			    res->err.len - before);
@@ -680,6 +687,7 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	ig_buf_init(&line, IG_LAUNCHER_REQUEST_MAX);
 	ig_cgroup_sample_init(&cs);
 	memset(&io, 0, sizeof(io));
+	io.loaded_ms = -1;
 	if ((res->audit = ig_audit_new(spec->policy)) == NULL) {
 		ig_err_set(err, IG_ENOMEM, "out of memory");
 		goto out;
@@ -725,6 +733,7 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	cg = ig_cgroup_open(NULL, res->container_id);
 	/* The time limit counts from input delivery. */
 	t0 = ig_time_mono_ms();
+	io.t0 = t0;
 	if (deliver_stdin(at, &line, &io, err) != 0)
 		goto out;
 	OPENSSL_cleanse(line.data, line.len);
@@ -800,7 +809,9 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	ig_time_iso(&t_end, res->finished_at, sizeof(res->finished_at));
 
 	/* Launcher facts: init time, and its own memory figure as a fallback. */
-	if ((rec = ig_channel_find(io.ch, "loaded")) != NULL)
+	if (io.loaded_ms >= 0)
+		res->init_ms = io.loaded_ms;
+	else if (res->cold_start && (rec = ig_channel_find(io.ch, "loaded")) != NULL)
 		res->init_ms = int_field(rec, "initMs", -1);
 	if (res->memory_mb < 0 && (rec = ig_channel_find_last(io.ch, "exit")) != NULL) {
 		struct json_object *mem;
