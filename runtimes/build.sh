@@ -162,7 +162,7 @@ build_one() { # name version package integrity packageBinary
 		echo "ignite-runtime-build $BUILD_VERSION"
 		echo "$name $ver $pkg $integrity $pbin uid=$IGNITE_UID gid=$IGNITE_GID"
 		echo "$host_libs"
-		(cd "$LAUNCHER" && sha256sum common.mjs hooks.mjs "launcher-$kind.mjs")
+		(cd "$LAUNCHER" && sha256sum common.mjs hooks.mjs prewarm.ts "launcher-$kind.mjs")
 	} | sha256sum | cut -d' ' -f1)
 
 	if [ "$force" -eq 0 ]; then
@@ -189,6 +189,7 @@ build_one() { # name version package integrity packageBinary
 	install -m 0444 "$LAUNCHER/launcher-$kind.mjs" "$root/ignite/launcher.mjs"
 	install -m 0444 "$LAUNCHER/common.mjs" "$root/ignite/common.mjs"
 	install -m 0444 "$LAUNCHER/hooks.mjs" "$root/ignite/hooks.mjs"
+	install -m 0444 "$LAUNCHER/prewarm.ts" "$root/ignite/prewarm.ts"
 	# bun reads ./bunfig.toml (which can preload code before the launcher)
 	# unless given a config file: this empty one.
 	if [ "$name" = bun ]; then

@@ -84,6 +84,11 @@ function readRequest() {
 	return { buf, len };
 }
 
+// Load the runtime's TypeScript support now, while a warm container waits
+// for its request, instead of on the service's first import. Launcher-owned
+// code only; node 20 (no TypeScript) simply skips it.
+try { await import(url.pathToFileURL('/ignite/prewarm.ts').href); } catch { /* no TypeScript */ }
+
 const { buf, len } = readRequest();
 const key = P.extractKey(buf, len);
 if (key === null) failPlain('the request does not start with {"v":1,"key":"<64 hex>"');
