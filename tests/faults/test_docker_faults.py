@@ -56,6 +56,7 @@ def test_engine_stopped_while_idle_then_back(make_stack, engine, keys):
     err = r.json()
     assert err["success"] is False and err["error"]["code"] == "docker_unavailable", err
     assert err.get("serviceName") == "hello", err
+    print(f"engine stopped: execute {r.status} {err['error']['code']}: {err['error']['message']}")
     msg = err["error"]["message"].lower()
     assert "docker" in msg or "engine" in msg, f"the message does not say what is down: {err}"
     # What does not need the engine keeps working.
@@ -103,6 +104,8 @@ def test_engine_killed_mid_execution(make_stack, engine, keys):
     assert err["success"] is False and err["error"]["code"].startswith("docker"), err
     assert err["error"]["message"], err
     assert err.get("serviceName") == "sleep5", err
+    print(f"engine killed: execute {r.status} after {took:.1f}s {err['error']['code']}: "
+          f"{err['error']['message']}; run status {report['status']}")
     # The run is recorded as an error.
     assert report["status"] == "error", report
     assert s.daemon_alive()

@@ -23,6 +23,11 @@ def _directory(p):
     p.mkdir()
 
 
+def _fifo(p):
+    p.unlink()
+    os.mkfifo(p, 0o600)
+
+
 def _world_writable(p):
     os.chmod(p, 0o666)
 
@@ -69,11 +74,11 @@ def _huge(p):
 
 
 BREAKS = {f.__name__.lstrip("_"): f for f in (
-    _missing, _directory, _world_writable, _world_readable, _foreign_owner, _symlink,
+    _missing, _directory, _fifo, _world_writable, _world_readable, _foreign_owner, _symlink,
     _garbage, _truncated, _empty, _wrong_shape, _bad_hash, _huge)}
 
 # What the one-line error must mention besides the path (lower case).
-HINTS = {"missing": "no such file", "directory": "not a regular file",
+HINTS = {"missing": "no such file", "directory": "not a regular file", "fifo": "not a regular file",
          "world_writable": "mode", "world_readable": "mode", "foreign_owner": "owned",
          "symlink": "symlink", "huge": "larger"}
 
@@ -107,7 +112,7 @@ def test_refuses_to_start(how, engine, workdir, services_dir, keys):
     assert not sock.exists(), "the socket was created although the daemon refused to start"
 
 
-RELOAD_BREAKS = ["missing", "directory", "world_writable", "symlink", "garbage", "truncated",
+RELOAD_BREAKS = ["missing", "directory", "fifo", "world_writable", "symlink", "garbage", "truncated",
                  "empty", "wrong_shape", "bad_hash"]
 
 
