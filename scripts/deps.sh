@@ -11,7 +11,7 @@ PKGS=(
   wrk
   curl ca-certificates
   python3 python3-pytest
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
   chromium chromium-driver
 )
 
