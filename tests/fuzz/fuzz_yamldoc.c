@@ -118,7 +118,9 @@ yamldoc_walk(const struct ig_ynode *n, int depth)
 			FUZZ_CHECK(n->pairs[i].key != NULL && n->pairs[i].key->kind == IG_YSCALAR);
 			count += yamldoc_walk(n->pairs[i].key, depth + 1);
 			count += yamldoc_walk(n->pairs[i].value, depth + 1);
-			FUZZ_CHECK(ig_ynode_get(n, n->pairs[i].key->text) != NULL);
+			/* A key with an embedded NUL cannot be looked up by C string. */
+			FUZZ_CHECK(strlen(n->pairs[i].key->text) != n->pairs[i].key->len ||
+			    ig_ynode_get(n, n->pairs[i].key->text) != NULL);
 		}
 		break;
 	default:
