@@ -9,6 +9,7 @@
 #include "bounds.h"
 #include "policy.h"
 #include "pool.h"
+#include "reaper.h"
 #include "runtime.h"
 #include "service.h"
 #include "timefmt.h"
@@ -783,17 +784,24 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	ig_cgroup_sample(cg, &cs);
 	ig_channel_finish(io.ch, &res->err);
 
-	if (ig_docker_container_wait(dk, res->container_id, IG_DOCKER_WAIT_NOT_RUNNING,
-	    WAIT_EXIT_MS, &status, err) != 0) {
-		if (err != NULL && err->code != IG_ETIMEOUT)
-			goto out;
-		/* Still running after the stream closed: stop it for good. */
-		ig_docker_container_kill(dk, res->container_id, "SIGKILL", NULL);
-		ig_docker_container_wait(dk, res->container_id, IG_DOCKER_WAIT_NOT_RUNNING,
-		    WAIT_EXIT_MS, &status, NULL);
-	}
+	/* The engine ends the attach stream once it has handled the exit, so
+	 * the state is usually final already: one inspect. Only a container
+	 * still running (the stream broke off, or was cut at the deadline) is
+	 * waited for, and killed if it will not stop. */
 	if (ig_docker_container_inspect(dk, res->container_id, &state, err) != 0)
 		goto out;
+	if (state.running) {
+		if (ig_docker_container_wait(dk, res->container_id, IG_DOCKER_WAIT_NOT_RUNNING,
+		    WAIT_EXIT_MS, &status, err) != 0) {
+			if (err != NULL && err->code != IG_ETIMEOUT)
+				goto out;
+			ig_docker_container_kill(dk, res->container_id, "SIGKILL", NULL);
+			ig_docker_container_wait(dk, res->container_id, IG_DOCKER_WAIT_NOT_RUNNING,
+			    WAIT_EXIT_MS, &status, NULL);
+		}
+		if (ig_docker_container_inspect(dk, res->container_id, &state, err) != 0)
+			goto out;
+	}
 	clock_gettime(CLOCK_REALTIME, &t_end);
 	res->exit_code = state.exit_code;
 	res->oom_killed = state.oom_killed || (cs.oom_kills > 0 && state.exit_code == 137);
@@ -861,7 +869,10 @@ out:
 		/* Always: whatever happened above, the container goes. */
 		ig_docker_attach_free(w->at);
 		w->at = NULL;
-		if (ig_docker_container_remove(dk, res->container_id, &rerr) != 0 && res->audit != NULL)
+		/* With a reaper (the daemon) removal happens after the answer and
+		 * is retried until it succeeds; otherwise here and now. */
+		if (ig_reaper_add(spec->reaper, res->container_id) != 0 &&
+		    ig_docker_container_remove(dk, res->container_id, &rerr) != 0 && res->audit != NULL)
 			ig_audit_add(res->audit, "engine", "integrity", "remove-failed", res->container_id,
 			    false, "the container could not be removed; a sweep will remove it");
 		free(w);

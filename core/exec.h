@@ -26,6 +26,7 @@ struct ig_env_var;
 struct ig_runtime_resolved;
 struct ig_audit;
 struct ig_pool;
+struct ig_reaper;
 struct ig_exec_warm;
 
 #define IG_LABEL_MANAGED  "ignite.managed"
@@ -65,6 +66,8 @@ struct ig_exec_spec {
 	void *output_arg;
 	const volatile int *cancel;               /* optional: non-zero stops the run */
 	struct ig_pool *pool;                     /* optional warm pool (core/pool.h) */
+	struct ig_reaper *reaper;                 /* optional: removes the container after
+	                                           * the run returns (core/reaper.h) */
 };
 
 struct ig_exec_result {

@@ -242,7 +242,7 @@ default_run(void *arg, const struct ig_run_ctx *ctx, const struct ig_run_prepare
 static void
 run_job(struct ig_jobs *jobs, struct job *j, struct ig_docker *docker)
 {
-	struct ig_run_ctx ctx = { jobs->cfg.registry, docker, jobs->cfg.store, NULL };
+	struct ig_run_ctx ctx = { jobs->cfg.registry, docker, jobs->cfg.store, NULL, NULL };
 	struct ig_run_request req;
 	struct json_object *report = NULL, *v;
 	struct ig_err err = { 0 };
@@ -278,6 +278,7 @@ run_job(struct ig_jobs *jobs, struct job *j, struct ig_docker *docker)
 	/* Warm containers fit services only: an ad-hoc run's mount is new each time. */
 	if (j->s.run.dir.name[0] == '\0')
 		ctx.pool = jobs->cfg.pool;
+	ctx.reaper = jobs->cfg.reaper;
 	memset(&req, 0, sizeof(req));
 	req.audit = j->s.audit;
 	req.skip_preflight = j->s.skip_preflight;

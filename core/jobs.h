@@ -38,6 +38,7 @@
 struct json_object;
 struct ig_concurrency;
 struct ig_pool;
+struct ig_reaper;
 struct ig_docker_endpoint;
 
 #define IG_JOBS_KEY_ID_MAX 32
@@ -78,6 +79,7 @@ struct ig_jobs_config {
 	const struct ig_docker_endpoint *endpoint;    /* NULL: workers have no engine */
 	struct ig_concurrency *slots;                 /* NULL: no shared execution cap */
 	struct ig_pool *pool;                         /* warm containers for service runs, or NULL */
+	struct ig_reaper *reaper;                     /* container removal off the run, or NULL */
 	size_t   queue_max;                           /* 0: IG_JOBS_QUEUE_DEFAULT */
 	unsigned workers;                             /* 0: IG_JOBS_WORKERS_DEFAULT */
 	long     idem_ttl_s;                          /* 0: IG_IDEM_TTL_S_DEFAULT */

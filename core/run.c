@@ -330,6 +330,7 @@ ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep
 	spec.output_arg = req->output_arg;
 	spec.cancel = req->cancel;
 	spec.pool = ctx->pool;
+	spec.reaper = ctx->reaper;
 	if (ctx->docker == NULL) {
 		ig_err_set(err, IG_EDOCKER_DOWN, "no Docker engine configured");
 		status = IG_RUN_FAILED;

@@ -20,6 +20,7 @@ struct json_object;
 struct ig_docker;
 struct ig_store;
 struct ig_pool;
+struct ig_reaper;
 struct ig_runtime_registry;
 struct ig_service;
 struct ig_policy;
@@ -32,6 +33,7 @@ struct ig_run_ctx {
 	struct ig_docker *docker;           /* this thread's client; NULL: no engine */
 	struct ig_store *store;             /* NULL: the report is not stored */
 	struct ig_pool *pool;               /* warm containers (the daemon), or NULL */
+	struct ig_reaper *reaper;           /* removal off the response path, or NULL */
 };
 
 struct ig_run_request {

@@ -119,7 +119,7 @@ ig_api_service(struct ig_req *r)
 static struct ig_run_ctx
 run_ctx(struct ig_req *r)
 {
-	struct ig_run_ctx c = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool };
+	struct ig_run_ctx c = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool, ig_srv->reaper };
 
 	return c;
 }

@@ -71,6 +71,7 @@ ig_api_jobs_start(const struct ig_docker_endpoint *endpoint, struct ig_err *err)
 	jc.endpoint = endpoint;
 	jc.slots = ig_srv->slots;
 	jc.pool = ig_srv->pool;
+	jc.reaper = ig_srv->reaper;
 	jc.queue_max = (size_t)c->async_queue;
 	jc.workers = (unsigned)c->async_workers;
 	jc.idem_ttl_s = c->idempotency_ttl_s;
@@ -353,7 +354,8 @@ static struct ig_run_ctx
 run_ctx(struct ig_req *r, bool service)
 {
 	/* Warm containers fit services only: an ad-hoc mount is new each run. */
-	struct ig_run_ctx c = { ig_srv->registry, r->docker, ig_srv->store, service ? ig_srv->pool : NULL };
+	struct ig_run_ctx c = { ig_srv->registry, r->docker, ig_srv->store,
+	    service ? ig_srv->pool : NULL, ig_srv->reaper };
 
 	return c;
 }

@@ -8,6 +8,7 @@
 #include "keys.h"
 #include "log.h"
 #include "pool.h"
+#include "reaper.h"
 #include "ratelimit.h"
 #include "runtime.h"
 #include "session.h"
@@ -32,6 +33,9 @@
 #ifndef IG_VERSION
 #define IG_VERSION "0.0.0"
 #endif
+
+/* At shutdown, finished containers still queued for removal get this long. */
+#define REAPER_DRAIN_MS 10000
 
 struct ig_server *ig_srv;
 
@@ -425,6 +429,14 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	/* Threads started from here on inherit the blocked signals. */
+	{
+		struct ig_reaper_config rc_ = { 0 };
+		rc_.endpoint = &endpoint;
+		if (ig_reaper_new(&rc_, &srv.reaper, &err) != 0) {
+			fprintf(stderr, "ignite-fcgi: container reaper: %s\n", err.msg);
+			goto out;
+		}
+	}
 	if (srv.config.warm_pool > 0) {
 		struct ig_pool_config pc = { 0 };
 		pc.per_key = (size_t)srv.config.warm_pool;
@@ -495,11 +507,14 @@ main(int argc, char **argv)
 	unlink(srv.config.socket_path);
 	ig_pool_free(srv.pool);
 	srv.pool = NULL;
+	ig_reaper_free(srv.reaper, REAPER_DRAIN_MS);
+	srv.reaper = NULL;
 	ig_log(IG_LOG_INFO, "stopped", NULL);
 	rc = 0;
 out:
 	ig_api_jobs_stop(0);
 	ig_pool_free(srv.pool);
+	ig_reaper_free(srv.reaper, REAPER_DRAIN_MS);
 	free(threads);
 	ig_template_set_free(srv.templates);
 	ig_ratelimit_concurrency_free(srv.slots);

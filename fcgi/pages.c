@@ -128,7 +128,7 @@ ig_page_index(struct ig_req *r)
 static int
 service_page(struct ig_req *r, int status, const char *error, const char *input)
 {
-	struct ig_run_ctx rc = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool };
+	struct ig_run_ctx rc = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool, ig_srv->reaper };
 	struct ig_run_prepared p = { 0 };
 	struct ig_diags diags = { 0 };
 	struct ig_err err = { 0 };
@@ -175,7 +175,7 @@ ig_page_service(struct ig_req *r)
 int
 ig_page_service_run(struct ig_req *r)
 {
-	struct ig_run_ctx rc = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool };
+	struct ig_run_ctx rc = { ig_srv->registry, r->docker, ig_srv->store, ig_srv->pool, ig_srv->reaper };
 	struct json_object *report = NULL, *parsed = NULL, *id;
 	struct ig_run_request req;
 	struct ig_diags diags = { 0 };

@@ -45,6 +45,7 @@ struct ig_server {
 	struct ig_concurrency *slots;
 	struct ig_template_set *templates;
 	struct ig_pool *pool;                /* warm containers, NULL when off */
+	struct ig_reaper *reaper;            /* removes finished containers after the answer */
 	pthread_rwlock_t lock;
 	time_t started;
 	volatile int stopping;               /* SIGTERM: finish, accept nothing new */

@@ -91,6 +91,15 @@ def containers_of(engine, run_id):
     return [c for c in engine.managed() if (c.get("Labels") or {}).get("ignite.run") == run_id]
 
 
+def containers_gone(engine, run_id, timeout=15):
+    """The daemon removes a finished run's container just after answering:
+    [] once it is gone, else what is still there after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while (left := containers_of(engine, run_id)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
 # ---- multi-file TypeScript on every runtime ---------------------------------------
 
 TS_FILES = {
@@ -537,7 +546,7 @@ def test_cancel_running_leaves_no_container(ad, keys, engine, adhoc_work):
     assert d.status == 200, d
     assert d.json()["status"] == "cancelled", d.json()
     assert time.monotonic() - t0 < 15
-    assert containers_of(engine, run_id) == []
+    assert containers_gone(engine, run_id) == []
     rep = ad.get(f"/api/runs/{run_id}", key=keys.read).json()
     assert rep["status"] == "cancelled" and rep["success"] is False, rep
     assert run_dirs(adhoc_work) == []
@@ -560,7 +569,7 @@ def test_cancel_queued(make_stack, keys, engine, adhoc_work):
     assert s.request("DELETE", f"/api/runs/{first}", key=keys.execute).status == 200
     for rid in (first, second):
         assert s.get(f"/api/runs/{rid}", key=keys.read).json()["status"] == "cancelled"
-        assert containers_of(engine, rid) == []
+        assert containers_gone(engine, rid) == []
     assert run_dirs(adhoc_work) == []
     s.stop()
 
@@ -665,7 +674,7 @@ def test_sigterm_drains_the_queue(make_stack, keys, engine, adhoc_work):
     for rid in ids:
         rep = stored(s, rid)
         assert rep["status"] == "success" and rep["metrics"]["stdout"] == "ok\n", rep
-        assert containers_of(engine, rid) == []
+        assert containers_gone(engine, rid) == []
     assert run_dirs(adhoc_work) == []
     s.stop()
 
@@ -684,7 +693,7 @@ def test_sigterm_after_grace_cancels(make_stack, keys, engine, adhoc_work):
     assert stored(s, first)["status"] == "cancelled"
     assert stored(s, second)["status"] == "cancelled"
     for rid in (first, second):
-        assert containers_of(engine, rid) == []
+        assert containers_gone(engine, rid) == []
     assert run_dirs(adhoc_work) == []
     s.stop()
 
@@ -706,6 +715,6 @@ def test_crash_leaves_no_run_unfinished(make_stack, keys, engine, adhoc_work):
     rep = s.get(f"/api/runs/{rid}", key=keys.read).json()
     assert rep["status"] == "error" and rep["error"]["code"] == "interrupted", rep
     # The start-up sweep removed the dead daemon's container and files.
-    assert containers_of(engine, rid) == []
+    assert containers_gone(engine, rid) == []
     assert run_dirs(adhoc_work) == []
     s.stop()

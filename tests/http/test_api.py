@@ -3,6 +3,7 @@ success and error statuses (request-body and auth errors: test_requests.py,
 test_auth.py; limits: test_limits.py)."""
 import re
 import secrets
+import time
 
 import pytest
 
@@ -131,7 +132,13 @@ def test_execute_success(stack, keys, engine):
               "filesystemBlocked", "processSpawns", "processBlocked", "overallStatus"):
         assert k in s, (k, s)
     assert s["overallStatus"] == "clean", s
-    left = [c for c in engine.managed() if (c.get("Labels") or {}).get("ignite.run") == b["runId"]]
+    # The container goes after the answer (removal is off the response path).
+    deadline = time.monotonic() + 15
+    while True:
+        left = [c for c in engine.managed() if (c.get("Labels") or {}).get("ignite.run") == b["runId"]]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert not left, f"run {b['runId']} left its container: {left}"
 
 
