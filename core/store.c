@@ -27,27 +27,48 @@ struct run_entry {
 	int      seen;              /* mark for rescans */
 };
 
+/*
+ * Two locks, taken in this order when both are held: lock guards the index,
+ * dir_lock guards the directory fd and its identity. dir_lock is held only
+ * for a stat comparison and a dup (or, rarely, a reopen), so reading one
+ * report never waits behind a rescan of the whole directory.
+ *
+ * No operation uses dirfd itself outside dir_lock: each takes a private
+ * duplicate (dir_acquire) and closes it when done, so replacing dirfd can
+ * never close a descriptor another thread is still working with.
+ */
 struct ig_store {
-	char            *dir;
-	int              dirfd;
+	char            *dir;       /* the configured path, immutable */
+	pthread_mutex_t  dir_lock;
+	int              dirfd;     /* the directory dir named when last looked at */
+	dev_t            dir_dev;   /* its identity */
+	ino_t            dir_ino;
+	unsigned long    dir_gen;   /* bumped each time dirfd is replaced */
 	pthread_mutex_t  lock;
 	struct run_entry *runs;     /* sorted newest first */
 	size_t           n, cap;
+	unsigned long    index_gen; /* the dir_gen the index mirrors */
 	struct timespec  dir_mtime; /* directory mtime at the last scan */
 	int              scanned;
 };
 
-int
-ig_store_id_ok(const char *id)
+/* Returns 1 if the n characters at s are all lowercase hex digits (a NUL
+ * among them is not), 0 otherwise. */
+static int
+lower_hex(const char *s, size_t n)
 {
 	size_t i;
 
-	if (id == NULL)
-		return 0;
-	for (i = 0; i < IG_RUN_ID_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
-	return id[IG_RUN_ID_LEN] == '\0';
+	return 1;
+}
+
+int
+ig_store_id_ok(const char *id)
+{
+	return id != NULL && lower_hex(id, IG_RUN_ID_LEN) && id[IG_RUN_ID_LEN] == '\0';
 }
 
 int
@@ -92,10 +113,94 @@ mkdir_parents(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The suffix ig_fs_write_atomic gives its temporary file: the final name
+ * with a leading dot, then ".tmp-" and 16 lowercase hex digits. */
+#define TEMP_INFIX      ".json.tmp-"
+#define TEMP_RND_LEN    16
+#define TEMP_NAME_LEN   (1 + IG_RUN_ID_LEN + sizeof(TEMP_INFIX) - 1 + TEMP_RND_LEN)
+
+/* Returns 1 if name is exactly a temporary run report,
+ * ".<run id>.json.tmp-<16 hex>", 0 otherwise. Nothing else in the run
+ * directory is ever taken for one: a name that merely looks close (another
+ * file's temporary, an upper-case digit, a longer suffix) is not ours. */
+static int
+is_temp_report(const char *name)
+{
+	if (strlen(name) != TEMP_NAME_LEN || name[0] != '.')
+		return 0;
+	name++;
+	if (!lower_hex(name, IG_RUN_ID_LEN))
+		return 0;
+	name += IG_RUN_ID_LEN;
+	if (memcmp(name, TEMP_INFIX, sizeof(TEMP_INFIX) - 1) != 0)
+		return 0;
+	return lower_hex(name + sizeof(TEMP_INFIX) - 1, TEMP_RND_LEN);
+}
+
+/* Removes the temporary reports that a writer killed between creating and
+ * renaming one (ig_fs_write_atomic) left in the directory dirfd. Only regular
+ * files whose name is_temp_report() and whose last write is more than
+ * IG_STORE_TEMP_STALE_S seconds before now go: a younger one may be a write
+ * still in progress, here or in another process sharing the directory (the
+ * CLI and the daemon do). Symlinks and anything else are left alone, and
+ * the removal is relative to dirfd. Best effort: returns the number removed. */
+static size_t
+sweep_stale_temps(int dirfd, time_t now)
+{
+	struct dirent *de;
+	struct stat sb;
+	size_t removed = 0;
+	DIR *d;
+	int fd;
+
+	/* A fresh open file description: a dup would share its directory
+	 * offset with every other duplicate of the store's fd. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!is_temp_report(de->d_name))
+			continue;
+		if (fstatat(dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		/* A clock stepped back makes the age negative: kept. */
+		if (now - sb.st_mtim.tv_sec <= IG_STORE_TEMP_STALE_S)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* Opens the run directory path and fills *sb with what it is. The same
+ * for the first open and for a reopen, so a directory an operator puts back
+ * meets the rules the one Ignite started with did. Returns the fd (the
+ * caller closes it), or -1 with errno set. */
+static int
+open_runs_dir(const char *path, struct stat *sb)
+{
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, sb) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int
 ig_store_open(const char *dir, struct ig_store **out, struct ig_err *err)
 {
 	struct ig_store *st;
+	struct stat sb;
 
 	if (mkdir_parents(dir, 0700) != 0) {
 		ig_err_sys(err, IG_EIO, "%s: cannot create run directory", dir);
@@ -106,15 +211,87 @@ ig_store_open(const char *dir, struct ig_store **out, struct ig_err *err)
 		ig_err_set(err, IG_ENOMEM, "out of memory");
 		return -1;
 	}
-	if ((st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		ig_err_sys(err, IG_EIO, "%s", dir);
+	if ((st->dirfd = open_runs_dir(dir, &sb)) < 0) {
+		ig_err_sys(err, IG_EIO, "run directory %s", dir);
 		free(st->dir);
 		free(st);
 		return -1;
 	}
+	st->dir_dev = sb.st_dev;
+	st->dir_ino = sb.st_ino;
+	(void)sweep_stale_temps(st->dirfd, time(NULL));
+	pthread_mutex_init(&st->dir_lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
 	*out = st;
 	return 0;
+}
+
+/*
+ * Returns a private fd (the caller closes it) on the directory the store's
+ * path names now, and in *gen the generation of that directory.
+ *
+ * An operator may remove the run directory and put a new one in its place
+ * while Ignite runs; the fd opened at start-up then holds a deleted
+ * directory, and every report written through it would be lost. So each
+ * operation stats the path once and compares it with the directory held:
+ * comparing (st_dev, st_ino) is enough because the held directory stays
+ * open, so its inode cannot be freed and its number cannot go to the new
+ * one. A different directory is opened (open_runs_dir) and replaces the held
+ * one, whose stale temporaries are then swept.
+ *
+ * When the path names no directory that can be opened, need_path decides:
+ * 1 fails (IG_EIO, so a report is never written where nobody will look),
+ * 0 goes on with the directory held (reads serve what is left in it).
+ * Returns -1 with err on failure.
+ */
+static int
+dir_acquire(struct ig_store *st, int need_path, unsigned long *gen, struct ig_err *err)
+{
+	struct stat sb, nsb;
+	int path_errno = 0, fd, nfd, old = -1, swapped = 0;
+
+	/* Outside the lock: a stale answer only costs a redundant open below. */
+	if (stat(st->dir, &sb) != 0)
+		path_errno = errno;
+	else if (!S_ISDIR(sb.st_mode))
+		path_errno = ENOTDIR;
+	pthread_mutex_lock(&st->dir_lock);
+	if (path_errno == 0 && (sb.st_dev != st->dir_dev || sb.st_ino != st->dir_ino)) {
+		if ((nfd = open_runs_dir(st->dir, &nsb)) < 0) {
+			path_errno = errno;
+		} else if (nsb.st_dev == st->dir_dev && nsb.st_ino == st->dir_ino) {
+			/* Another thread replaced it first, or the path
+			 * moved back: what we hold is current. */
+			close(nfd);
+		} else {
+			old = st->dirfd;
+			st->dirfd = nfd;
+			st->dir_dev = nsb.st_dev;
+			st->dir_ino = nsb.st_ino;
+			st->dir_gen++;
+			swapped = 1;
+		}
+	}
+	if (path_errno != 0 && need_path) {
+		pthread_mutex_unlock(&st->dir_lock);
+		errno = path_errno;
+		ig_err_sys(err, IG_EIO, "run directory %s", st->dir);
+		return -1;
+	}
+	fd = fcntl(st->dirfd, F_DUPFD_CLOEXEC, 0);
+	*gen = st->dir_gen;
+	pthread_mutex_unlock(&st->dir_lock);
+	/* Only the store's own copy is closed: every thread works on a
+	 * duplicate of its own. */
+	if (old >= 0)
+		close(old);
+	if (fd < 0) {
+		ig_err_sys(err, IG_EIO, "run directory %s", st->dir);
+		return -1;
+	}
+	if (swapped)
+		(void)sweep_stale_temps(fd, time(NULL));
+	return fd;
 }
 
 static void
@@ -138,6 +315,7 @@ ig_store_close(struct ig_store *st)
 	free(st->runs);
 	close(st->dirfd);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->dir_lock);
 	free(st->dir);
 	free(st);
 }
@@ -158,13 +336,31 @@ get_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Builds the list summary of a full report. Returns a new reference or NULL. */
+/* Adds to s under key a copy of v. Returns 0, or -1 when out of memory. */
+static int
+add_copy(struct json_object *s, const char *key, struct json_object *v)
+{
+	struct json_object *c = NULL;
+
+	if (v != NULL && json_object_deep_copy(v, &c, NULL) != 0)
+		return -1;
+	json_object_object_add(s, key, c);
+	return 0;
+}
+
+/* Builds the list summary of a full report. Returns a new reference or NULL.
+ * The summary holds copies, never references into rep: rep may be the
+ * caller's report, which it goes on changing and freeing without the store's
+ * lock while other threads copy and free the index (json-c's reference
+ * counts are not atomic). */
 static struct json_object *
 summarize(const char *id, struct json_object *rep)
 {
 	struct json_object *s = json_object_new_object(), *m = NULL, *v;
 	static const char *const top[] = { "serviceName", "status", "startedAt", "finishedAt",
-	    "runtime", "kind", "batch" };
+	    "runtime", "kind", "batch", "success" };
+	static const char *const metrics[][2] = { { "executionTimeMs", "durationMs" },
+	    { "exitCode", "exitCode" }, { "timedOut", "timedOut" }, { "oomKilled", "oomKilled" } };
 	char url[64];
 	size_t i;
 
@@ -172,28 +368,25 @@ summarize(const char *id, struct json_object *rep)
 		return NULL;
 	json_object_object_add(s, "runId", json_object_new_string(id));
 	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
-		if (json_object_object_get_ex(rep, top[i], &v))
-			json_object_object_add(s, top[i], json_object_get(v));
-	if (json_object_object_get_ex(rep, "success", &v))
-		json_object_object_add(s, "success", json_object_get(v));
+		if (json_object_object_get_ex(rep, top[i], &v) && add_copy(s, top[i], v) != 0)
+			goto fail;
 	if (json_object_object_get_ex(rep, "metrics", &m) && json_object_is_type(m, json_type_object)) {
-		if (json_object_object_get_ex(m, "executionTimeMs", &v))
-			json_object_object_add(s, "durationMs", json_object_get(v));
-		if (json_object_object_get_ex(m, "exitCode", &v))
-			json_object_object_add(s, "exitCode", json_object_get(v));
-		if (json_object_object_get_ex(m, "timedOut", &v))
-			json_object_object_add(s, "timedOut", json_object_get(v));
-		if (json_object_object_get_ex(m, "oomKilled", &v))
-			json_object_object_add(s, "oomKilled", json_object_get(v));
+		for (i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+			if (json_object_object_get_ex(m, metrics[i][0], &v) &&
+			    add_copy(s, metrics[i][1], v) != 0)
+				goto fail;
 	}
 	snprintf(url, sizeof(url), "/runs/%s", id);
 	json_object_object_add(s, "reportUrl", json_object_new_string(url));
 	return s;
+fail:
+	json_object_put(s);
+	return NULL;
 }
 
-/* Reads and parses <id>.json beneath the store directory. */
+/* Reads and parses <id>.json beneath the run directory dirfd. */
 static int
-read_report(struct ig_store *st, const char *id, struct json_object **out, struct ig_err *err)
+read_report(int dirfd, const char *id, struct json_object **out, struct ig_err *err)
 {
 	char name[IG_RUN_ID_LEN + 8];
 	struct json_tokener *tok = NULL;
@@ -203,7 +396,7 @@ read_report(struct ig_store *st, const char *id, struct json_object **out, struc
 
 	snprintf(name, sizeof(name), "%s.json", id);
 	ig_buf_init(&b, IG_REPORT_MAX);
-	if (ig_fs_read_beneath(st->dirfd, name, &b, err) != 0) {
+	if (ig_fs_read_beneath(dirfd, name, &b, err) != 0) {
 		if (err != NULL && err->code == IG_ENOENT)
 			ig_err_set(err, IG_ENOENT, "run %s not found", id);
 		goto out;
@@ -238,9 +431,24 @@ newer_first(const void *a, const void *b)
 	return c != 0 ? c : strcmp(y->id, x->id);
 }
 
-/* Brings the index up to date with the directory. Caller holds st->lock. */
+/* Forgets every run in the index. Caller holds st->lock. */
+static void
+index_drop(struct ig_store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		entry_clear(&st->runs[i]);
+	st->n = 0;
+	st->scanned = 0;
+}
+
+/* Brings the index up to date with the directory dirfd of generation gen
+ * (from dir_acquire, called with st->lock held, so gen is never older than
+ * the index). An index of an earlier directory is dropped and rebuilt from
+ * this one. Caller holds st->lock. */
 static int
-rescan(struct ig_store *st, struct ig_err *err)
+rescan(struct ig_store *st, int dirfd, unsigned long gen, struct ig_err *err)
 {
 	struct stat dst, fst;
 	struct dirent *de;
@@ -248,20 +456,25 @@ rescan(struct ig_store *st, struct ig_err *err)
 	int fd;
 	size_t i, j;
 
-	if (fstat(st->dirfd, &dst) != 0) {
+	if (gen != st->index_gen) {
+		index_drop(st);
+		st->index_gen = gen;
+	}
+	if (fstat(dirfd, &dst) != 0) {
 		ig_err_sys(err, IG_EIO, "%s", st->dir);
 		return -1;
 	}
 	if (st->scanned && dst.st_mtim.tv_sec == st->dir_mtime.tv_sec &&
 	    dst.st_mtim.tv_nsec == st->dir_mtime.tv_nsec)
 		return 0;
-	if ((fd = dup(st->dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+	/* A fresh open file description, so the directory offset is ours. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
 		ig_err_sys(err, IG_EIO, "%s", st->dir);
 		return -1;
 	}
-	rewinddir(d);
 	for (i = 0; i < st->n; i++)
 		st->runs[i].seen = 0;
 	while ((de = readdir(d)) != NULL) {
@@ -275,7 +488,7 @@ rescan(struct ig_store *st, struct ig_err *err)
 			continue;
 		memcpy(id, de->d_name, IG_RUN_ID_LEN);
 		id[IG_RUN_ID_LEN] = '\0';
-		if (!ig_store_id_ok(id) || fstatat(st->dirfd, de->d_name, &fst, AT_SYMLINK_NOFOLLOW) != 0 ||
+		if (!ig_store_id_ok(id) || fstatat(dirfd, de->d_name, &fst, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(fst.st_mode))
 			continue;
 		for (i = 0; i < st->n; i++)
@@ -288,7 +501,7 @@ rescan(struct ig_store *st, struct ig_err *err)
 			e->seen = 1;
 			continue;
 		}
-		if (read_report(st, id, &rep, NULL) != 0)
+		if (read_report(dirfd, id, &rep, NULL) != 0)
 			continue;   /* unreadable or corrupt runs are not listed */
 		if (e == NULL) {
 			if (st->n == st->cap) {
@@ -331,12 +544,14 @@ rescan(struct ig_store *st, struct ig_err *err)
 	return 0;
 }
 
-/* Keeps the in-memory index in step with a run this process just wrote, so
- * the next listing does not have to rescan the directory: when the directory
- * changed only by our own write, its new mtime is taken as scanned. */
+/* Keeps the in-memory index in step with a run this process just wrote
+ * into dirfd (of generation gen), so the next listing does not have to
+ * rescan the directory: when the directory changed only by our own write,
+ * its new mtime is taken as scanned. A write into another directory than the
+ * one indexed is left to the next rescan. */
 static void
-index_put(struct ig_store *st, const char *id, const char *name, struct json_object *rep,
-    const struct timespec *pre)
+index_put(struct ig_store *st, int dirfd, unsigned long gen, const char *id, const char *name,
+    struct json_object *rep, const struct timespec *pre)
 {
 	struct stat dst, fst;
 	struct run_entry *e = NULL;
@@ -344,8 +559,8 @@ index_put(struct ig_store *st, const char *id, const char *name, struct json_obj
 	size_t i;
 
 	pthread_mutex_lock(&st->lock);
-	if (!st->scanned || fstat(st->dirfd, &dst) != 0 ||
-	    fstatat(st->dirfd, name, &fst, AT_SYMLINK_NOFOLLOW) != 0)
+	if (!st->scanned || gen != st->index_gen || fstat(dirfd, &dst) != 0 ||
+	    fstatat(dirfd, name, &fst, AT_SYMLINK_NOFOLLOW) != 0)
 		goto out;
 	for (i = 0; i < st->n; i++)
 		if (strcmp(st->runs[i].id, id) == 0)
@@ -395,8 +610,10 @@ ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
 {
 	char name[IG_RUN_ID_LEN + 8];
 	struct stat before;
+	unsigned long gen;
 	const char *text;
 	size_t len;
+	int dirfd;
 
 	if (!ig_store_id_ok(id)) {
 		ig_err_set(err, IG_EINVAL, "invalid run id");
@@ -416,13 +633,17 @@ ig_store_put(struct ig_store *st, const char *id, struct json_object *report,
 		return -1;
 	}
 	snprintf(name, sizeof(name), "%s.json", id);
-	if (fstat(st->dirfd, &before) != 0)
+	if ((dirfd = dir_acquire(st, 1, &gen, err)) < 0)
+		return -1;
+	if (fstat(dirfd, &before) != 0)
 		memset(&before, 0, sizeof(before));
-	if (ig_fs_write_atomic(st->dirfd, name, text, len, 0600, err) != 0) {
+	if (ig_fs_write_atomic(dirfd, name, text, len, 0600, err) != 0) {
 		ig_err_prefix(err, "run store %s", st->dir);
+		close(dirfd);
 		return -1;
 	}
-	index_put(st, id, name, report, &before.st_mtim);
+	index_put(st, dirfd, gen, id, name, report, &before.st_mtim);
+	close(dirfd);
 	return 0;
 }
 
@@ -430,11 +651,18 @@ int
 ig_store_get(struct ig_store *st, const char *id, struct json_object **out,
     struct ig_err *err)
 {
+	unsigned long gen;
+	int dirfd, rc;
+
 	if (!ig_store_id_ok(id)) {
 		ig_err_set(err, IG_ENOENT, "run not found");
 		return -1;
 	}
-	return read_report(st, id, out, err);
+	if ((dirfd = dir_acquire(st, 0, &gen, err)) < 0)
+		return -1;
+	rc = read_report(dirfd, id, out, err);
+	close(dirfd);
+	return rc;
 }
 
 /* True if run e passes the listing filters (NULL: any). */
@@ -463,7 +691,8 @@ ig_store_list_filtered(struct ig_store *st, const char *service, const char *bat
 {
 	struct json_object *res = NULL, *arr = NULL;
 	size_t i, start = 0, taken = 0;
-	int rc = -1;
+	unsigned long gen;
+	int rc = -1, dirfd, scan;
 
 	if (limit == 0 || limit > 1000) {
 		ig_err_set(err, IG_EINVAL, "limit must be between 1 and 1000");
@@ -474,7 +703,11 @@ ig_store_list_filtered(struct ig_store *st, const char *service, const char *bat
 		return -1;
 	}
 	pthread_mutex_lock(&st->lock);
-	if (rescan(st, err) != 0)
+	if ((dirfd = dir_acquire(st, 0, &gen, err)) < 0)
+		goto out;
+	scan = rescan(st, dirfd, gen, err);
+	close(dirfd);
+	if (scan != 0)
 		goto out;
 	if (before != NULL) {
 		for (i = 0; i < st->n; i++)
@@ -534,12 +767,18 @@ ig_store_prune(struct ig_store *st, size_t keep_max, time_t max_age_s, struct ig
 {
 	char name[IG_RUN_ID_LEN + 8];
 	time_t now = time(NULL);
+	unsigned long gen;
 	size_t i, j;
-	int deleted = 0;
+	int deleted = 0, dirfd;
 
 	pthread_mutex_lock(&st->lock);
-	if (rescan(st, err) != 0) {
+	if ((dirfd = dir_acquire(st, 0, &gen, err)) < 0) {
 		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	if (rescan(st, dirfd, gen, err) != 0) {
+		pthread_mutex_unlock(&st->lock);
+		close(dirfd);
 		return -1;
 	}
 	for (i = 0, j = 0; i < st->n; i++) {
@@ -552,7 +791,7 @@ ig_store_prune(struct ig_store *st, size_t keep_max, time_t max_age_s, struct ig
 			drop = 0;
 		if (drop) {
 			snprintf(name, sizeof(name), "%s.json", st->runs[i].id);
-			if (unlinkat(st->dirfd, name, 0) == 0 || errno == ENOENT)
+			if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
 				deleted++;
 			entry_clear(&st->runs[i]);
 		} else {
@@ -562,5 +801,8 @@ ig_store_prune(struct ig_store *st, size_t keep_max, time_t max_age_s, struct ig
 	st->n = j;
 	st->scanned = 0;   /* our own unlinks changed the directory */
 	pthread_mutex_unlock(&st->lock);
+	/* Temporaries are not in the index: swept without the lock. */
+	(void)sweep_stale_temps(dirfd, now);
+	close(dirfd);
 	return deleted;
 }

@@ -7,8 +7,19 @@
  * random bits as 32 lowercase hex characters: unguessable, so a run's URL can
  * act as a capability link.
  *
- * A store is safe to use from several threads: every operation works on the
- * filesystem only.
+ * A store is safe to use from several threads, and by several processes
+ * sharing one directory (the CLI and the daemon).
+ *
+ * The store follows its path, not the directory it first opened: when the run
+ * directory is removed and a new one put in its place, the next operation
+ * opens the new one and the listing is rebuilt from it. While the path names
+ * no directory, writes fail (IG_EIO) and reads serve what the directory held
+ * still has.
+ *
+ * A writer killed between creating its temporary file and renaming it leaves
+ * ".<runId>.json.tmp-<hex>" behind. Such a file is never listed or served as
+ * a run, and opening and pruning the store remove those last written more
+ * than IG_STORE_TEMP_STALE_S ago.
  */
 #ifndef IG_STORE_H
 #define IG_STORE_H
@@ -22,11 +33,18 @@ struct json_object;
 
 #define IG_RUN_ID_LEN 32
 
+/* Age (of the last write) past which a temporary report is a crash's
+ * leftover. A report is at most IG_REPORT_MAX bytes, written and fsynced in
+ * one go: seconds even on a slow disk. An hour is far beyond that, so a write
+ * still in progress here or in another process is not taken for a leftover,
+ * and the daemon's hourly prune still removes a leftover within two hours. */
+#define IG_STORE_TEMP_STALE_S 3600
+
 struct ig_store;
 
 /* Opens (creating with mode 0700 if needed, parents included) the run
- * directory dir. Returns 0 with *out owned by the caller (ig_store_close), or
- * -1 with err. */
+ * directory dir, and removes the stale temporary reports in it. Returns 0
+ * with *out owned by the caller (ig_store_close), or -1 with err. */
 int ig_store_open(const char *dir, struct ig_store **out, struct ig_err *err);
 
 /* Closes the store. NULL-safe. */
@@ -68,8 +86,8 @@ int ig_store_list_filtered(struct ig_store *st, const char *service, const char 
     size_t limit, const char *before, struct json_object **out, struct ig_err *err);
 
 /* Deletes runs beyond the newest keep_max (0 = no count limit) and runs that
- * finished more than max_age_s seconds ago (0 = no age limit). Returns the
- * number of runs deleted, or -1 with err. */
+ * finished more than max_age_s seconds ago (0 = no age limit), and the stale
+ * temporary reports. Returns the number of runs deleted, or -1 with err. */
 int ig_store_prune(struct ig_store *st, size_t keep_max, time_t max_age_s,
     struct ig_err *err);
 

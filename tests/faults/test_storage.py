@@ -131,19 +131,23 @@ def test_runs_directory_removed(make_stack, engine, keys, workdir):
     assert wait_for(lambda: not engine.managed(), 10), engine.managed()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a runs directory removed and recreated is never reopened: core/store.c keeps the "
-    "directory fd that ig_store_open opened at start-up, so every report goes to the "
-    "deleted directory (ENOENT, 503) until ignite-fcgi restarts; SIGHUP (fcgi/main.c "
-    "reload) does not reopen it either"))
 def test_runs_directory_recreated_recovers(make_stack, engine, keys, workdir):
+    """The operator puts the runs directory back: the next run is stored in
+    it (the store follows its path, no restart or SIGHUP needed), and the
+    listing is that of the new directory."""
     runs = workdir / "back-runs"
     s = make_stack("back", runs=runs)
-    assert s.execute("hello", key=keys.execute).status == 200
+    first = s.execute("hello", key=keys.execute)
+    assert first.status == 200, first
     subprocess.run(["rm", "-rf", str(runs)], check=True)
     storage_error(s.execute("hello", key=keys.execute), (503, 507))
     runs.mkdir(mode=0o700)        # the operator puts the directory back
-    s.sighup()
     r = s.execute("hello", key=keys.execute)
     assert r.status == 200 and r.json()["success"] is True, r
-    assert (runs / f"{r.json()['runId']}.json").exists()
+    rid = r.json()["runId"]
+    assert (runs / f"{rid}.json").exists()
+    assert s.get(f"/api/runs/{rid}", key=keys.read).status == 200
+    listed = [x["runId"] for x in s.get("/api/runs?limit=100", key=keys.read).json()["runs"]]
+    assert listed == [rid], listed
+    assert s.get(f"/api/runs/{first.json()['runId']}", key=keys.read).status == 404
+    assert s.daemon_alive()
