@@ -5,15 +5,22 @@ connection per client object; use one client per thread). It does what the
 benchmark needs and nothing more: create, attach (hijacked stream), start,
 wait, remove, list and version, and a single timed "run once" that records
 how long each phase of a container's life takes, and when the launcher's
-records (start, loaded, exit) arrive on the host.
+records (start, loaded, exit) arrive on the host. The unix-socket
+connection is the one the test suites use (tests/lib/engine_api.py).
 """
 
 import http.client
 import json
+import os
 import socket
 import struct
+import sys
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+
+from engine_api import DEFAULT_SOCKET, UnixHTTPConnection, connect_unix  # noqa: E402
 
 API = "/v1.41"
 
@@ -22,22 +29,10 @@ class EngineError(Exception):
     pass
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("docker", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self._path)
-        self.sock = s
-
-
 class Engine:
     """One keep-alive connection to the engine (not thread-safe)."""
 
-    def __init__(self, sock_path="/var/run/docker.sock", timeout=60):
+    def __init__(self, sock_path=DEFAULT_SOCKET, timeout=60):
         self.path = sock_path
         self.timeout = timeout
         self._conn = None
@@ -55,7 +50,7 @@ class Engine:
             headers["Content-Type"] = "application/json"
         for attempt in (0, 1):
             if self._conn is None:
-                self._conn = _UnixHTTPConnection(self.path, self.timeout)
+                self._conn = UnixHTTPConnection(self.path, self.timeout, host="docker")
             try:
                 self._conn.request(method, API + path, body=data, headers=headers)
                 resp = self._conn.getresponse()
@@ -105,9 +100,7 @@ class Engine:
 
     def attach(self, cid):
         """Opens a hijacked attach stream (stdin, stdout, stderr). Returns an Attach."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.path)
+        s = connect_unix(self.path, self.timeout)
         req = (f"POST {API}/containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
                "Host: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
         s.sendall(req.encode())

@@ -168,12 +168,7 @@ class PrivateEngine:
     def remove_managed(self):
         """Force-removes every Ignite container (suite clean-up only)."""
         for c in self.managed():
-            conn = harness.UnixHTTPConnection(str(self.sock), timeout=60)
-            try:
-                conn.request("DELETE", f"/containers/{c['Id']}?force=1&v=1")
-                conn.getresponse().read()
-            finally:
-                conn.close()
+            self.api.remove(c["Id"], timeout=60)
 
     def log_tail(self, n=20):
         try:

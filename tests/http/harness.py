@@ -16,7 +16,8 @@ front of the real Docker engine, all on loopback, all started here.
 - At the end: the shared daemon must still be alive (it never crashed), and
   no container labelled ignite.managed=1 that one of our daemons owned (or
   whose owner is gone) may remain. The engine is queried with http.client
-  over its unix socket; the docker command-line tool is never used.
+  over its unix socket (tests/lib/engine_api.py); the docker command-line
+  tool is never used.
 
 Only the standard library and pytest. tests/http/conftest.py and
 tests/browser/conftest.py import the fixtures and the report hook from here.
@@ -31,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -39,10 +41,16 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "lib"))
+
+# The Engine API client the suites share; tests import these names from here.
+from engine_api import (MANAGED_LABEL, Engine, UnixHTTPConnection,  # noqa: E402,F401
+                        owner_alive, proc_start_time)
+from engine_api import socket_path as docker_socket_path  # noqa: E402
+
 ROOT = Path(os.environ.get("IGNITE_ROOT", HERE.parents[1]))
 BUILD = Path(os.environ.get("IGNITE_BUILD", ROOT / "build"))
 FIXTURE_SERVICES = HERE / "services"
-MANAGED_LABEL = "ignite.managed=1"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # The daemon under test; IGNITE_FCGI may name another build of it (e.g. one
 # with AddressSanitizer: its reports land in the daemon logs, checked at the end).
@@ -141,67 +149,6 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-# ---- the Docker engine ------------------------------------------------------
-
-def docker_socket_path():
-    host = os.environ.get("DOCKER_HOST", "")
-    if host.startswith("unix://"):
-        return host[len("unix://"):]
-    return "/var/run/docker.sock"
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        try:
-            s.connect(self.unix_path)
-        except OSError:
-            s.close()
-            raise
-        self.sock = s
-
-
-class Engine:
-    def __init__(self, path):
-        self.path = path
-
-    def get(self, url, timeout=30):
-        conn = UnixHTTPConnection(self.path, timeout=timeout)
-        try:
-            conn.request("GET", url)
-            resp = conn.getresponse()
-            raw = resp.read()
-        finally:
-            conn.close()
-        return resp.status, (json.loads(raw) if raw and raw[:1] in b"[{" else raw)
-
-    def ping(self):
-        try:
-            return self.get("/_ping", timeout=5)[0] == 200
-        except OSError:
-            return False
-
-    def managed(self):
-        filters = json.dumps({"label": [MANAGED_LABEL]})
-        status, body = self.get("/containers/json?all=1&filters=" + urllib.parse.quote(filters))
-        assert status == 200, f"engine refused the container list: {status} {body}"
-        return body
-
-
-def proc_start_time(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data[data.rindex(")") + 2:].split()[19]
 
 
 # ---- processes --------------------------------------------------------------
@@ -559,10 +506,9 @@ def servers(engine, binaries, workdir, services_dir, outside_dir, keys):
         leaked = []
         for c in engine.managed():
             owner = (c.get("Labels") or {}).get("ignite.owner", "")
-            pid, _, start = owner.partition(".")
+            pid = owner.partition(".")[0]
             ours = pid.isdigit() and int(pid) in DAEMON_PIDS
-            orphan = not (pid.isdigit() and proc_start_time(int(pid)) == start)
-            if ours or orphan:
+            if ours or not owner_alive(owner):
                 leaked.append({"id": c["Id"][:12], "state": c.get("State"), "labels": c.get("Labels")})
         if not leaked or time.monotonic() > deadline:
             break

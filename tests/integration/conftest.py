@@ -13,129 +13,30 @@ The suite drives the real `ignite` binary ($IGNITE_BUILD/ignite, default
 - After every run, no container carrying that run's id may remain; at the
   end of the session, no Ignite container may be left behind at all.
 
-The engine is queried here over the unix socket with http.client; the docker
-command-line tool is not used anywhere in this suite.
+The engine is queried over the unix socket with http.client
+(tests/lib/engine_api.py); the docker command-line tool is not used anywhere
+in this suite.
 """
-import http.client
 import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+
+from engine_api import MANAGED_LABEL, Engine, owner_alive, socket_path  # noqa: E402
+
 ROOT = Path(os.environ.get("IGNITE_ROOT", Path(__file__).resolve().parents[2]))
 BUILD = Path(os.environ.get("IGNITE_BUILD", ROOT / "build"))
 HOSTILE = ROOT / "tests" / "hostile"
-MANAGED_LABEL = "ignite.managed=1"
-
-
-def socket_path():
-    host = os.environ.get("DOCKER_HOST", "")
-    if host.startswith("unix://"):
-        return host[len("unix://"):]
-    return "/var/run/docker.sock"
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """http.client over an AF_UNIX stream socket."""
-
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        try:
-            s.connect(self.unix_path)
-        except OSError:
-            s.close()
-            raise
-        self.sock = s
-
-
-class Engine:
-    """The few Engine API calls the suite needs to check what Ignite did."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def request(self, method, url, body=None, timeout=30):
-        conn = UnixHTTPConnection(self.path, timeout=timeout)
-        try:
-            headers = {}
-            data = None
-            if body is not None:
-                data = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-            conn.request(method, url, body=data, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read()
-        finally:
-            conn.close()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = raw.decode("utf-8", "replace")
-        return resp.status, parsed
-
-    def ping(self):
-        try:
-            status, body = self.request("GET", "/_ping", timeout=5)
-        except OSError:
-            return False
-        return status == 200
-
-    def containers(self, *labels):
-        """All containers (running or not) carrying every label given."""
-        filters = json.dumps({"label": list(labels)})
-        status, body = self.request(
-            "GET", "/containers/json?all=1&filters=" + urllib.parse.quote(filters))
-        assert status == 200, f"engine refused the container list: {status} {body}"
-        return body
-
-    def inspect(self, cid):
-        return self.request("GET", f"/containers/{cid}/json")
-
-    def create(self, config, name=None):
-        url = "/containers/create"
-        if name:
-            url += "?name=" + urllib.parse.quote(name)
-        status, body = self.request("POST", url, config)
-        assert status == 201, f"container create failed: {status} {body}"
-        return body["Id"]
-
-    def remove(self, cid):
-        return self.request("DELETE", f"/containers/{cid}?force=1&v=1")[0]
-
-    def image_exists(self, ref):
-        return self.request("GET", f"/images/{urllib.parse.quote(ref, safe='')}/json")[0] == 200
-
-
-def proc_start_time(pid):
-    """Field 22 of /proc/<pid>/stat, or None when the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data[data.rindex(")") + 2:].split()[19]
-
-
-def owner_alive(token):
-    """Whether an ignite.owner label ("<pid>.<start time>") names a live process."""
-    pid, _, start = (token or "").partition(".")
-    if not pid.isdigit():
-        return False
-    return proc_start_time(int(pid)) == start
 
 
 def left_behind(engine):

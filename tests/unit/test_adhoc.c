@@ -24,28 +24,9 @@
 #include "preflight.h"
 #include "runtime.h"
 #include "service.h"
+#include "support.h"
 
 #define FIXTURE "tests/unit/fixtures/runtimes-basic.json"
-
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-adhoc-XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
 
 static struct ig_adhoc_profile
 profile(void)
@@ -53,7 +34,7 @@ profile(void)
 	struct ig_adhoc_profile p;
 
 	ig_adhoc_profile_defaults(&p);
-	p.work_dir = tmpdir;
+	p.work_dir = scratch_dir();
 	return p;
 }
 
@@ -534,7 +515,7 @@ test_dir_write_and_remove(void **state)
 	int fd;
 
 	(void)state;
-	snprintf(work, sizeof(work), "%s/work/adhoc", tmpdir);
+	snprintf(work, sizeof(work), "%s/work/adhoc", scratch_dir());
 	assert_int_equal(add(&fs, &p, "index.ts", "console.log(1)", field, &err), 0);
 	assert_int_equal(add(&fs, &p, "lib/util/a.ts", "export const a = 1", field, &err), 0);
 	assert_int_equal(add(&fs, &p, "lib/b.ts", "", field, &err), 0);
@@ -577,19 +558,15 @@ test_dir_remove_never_follows_symlinks(void **state)
 	struct ig_adhoc_dir d;
 	struct ig_err err = { 0 };
 	char field[IG_ADHOC_FIELD_MAX], victim[128], vfile[160];
-	FILE *f;
 
 	(void)state;
 	/* Something outside that a symlink planted inside points at. */
-	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", scratch_dir());
 	assert_int_equal(mkdir(victim, 0755), 0);
 	snprintf(vfile, sizeof(vfile), "%s/keep.txt", victim);
-	f = fopen(vfile, "w");
-	assert_non_null(f);
-	fputs("keep", f);
-	fclose(f);
+	file_write(vfile, "keep", 4, 0644);
 	assert_int_equal(add(&fs, &p, "sub/a.js", "", field, &err), 0);
-	assert_int_equal(ig_adhoc_dir_write(tmpdir, &fs, &d, &err), 0);
+	assert_int_equal(ig_adhoc_dir_write(scratch_dir(), &fs, &d, &err), 0);
 	assert_int_equal(symlinkat(victim, d.fd, "link-dir"), 0);
 	assert_int_equal(symlinkat(vfile, d.fd, "sub/link-file"), 0);
 	assert_int_equal(ig_adhoc_dir_remove(&d, &err), 0);
@@ -606,40 +583,37 @@ test_sweep_removes_only_dead_owners(void **state)
 	struct ig_adhoc_dir live;
 	struct ig_err err = { 0 };
 	char field[IG_ADHOC_FIELD_MAX], path[256], victim[128];
-	FILE *f;
 
 	(void)state;
 	assert_int_equal(ig_adhoc_sweep("/nonexistent/ignite-adhoc", &err), 0);
 	/* Ours, alive. */
 	assert_int_equal(add(&fs, &p, "a.js", "1", field, &err), 0);
-	assert_int_equal(ig_adhoc_dir_write(tmpdir, &fs, &live, &err), 0);
+	assert_int_equal(ig_adhoc_dir_write(scratch_dir(), &fs, &live, &err), 0);
 	/* A crashed daemon's (pid 999999999 cannot exist), with a symlink out. */
-	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", scratch_dir());
 	assert_int_equal(mkdir(victim, 0755), 0);
-	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", scratch_dir());
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib", scratch_dir());
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib/x.js", tmpdir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/out", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/lib/x.js", scratch_dir());
+	file_write(path, "", 0, 0644);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef/out", scratch_dir());
 	assert_int_equal(symlink(victim, path), 0);
 	/* Names that are not run directories are left alone. */
-	snprintf(path, sizeof(path), "%s/run-notours", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-notours", scratch_dir());
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/run-1.2-abc", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-1.2-abc", scratch_dir());
 	assert_int_equal(mkdir(path, 0755), 0);
 
-	assert_int_equal(ig_adhoc_sweep(tmpdir, &err), 1);
-	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", tmpdir);
+	assert_int_equal(ig_adhoc_sweep(scratch_dir(), &err), 1);
+	snprintf(path, sizeof(path), "%s/run-999999999.12345-abcdef", scratch_dir());
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(access(victim, F_OK), 0);
 	assert_int_equal(access(live.path, F_OK), 0);
-	snprintf(path, sizeof(path), "%s/run-notours", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-notours", scratch_dir());
 	assert_int_equal(access(path, F_OK), 0);
-	snprintf(path, sizeof(path), "%s/run-1.2-abc", tmpdir);
+	snprintf(path, sizeof(path), "%s/run-1.2-abc", scratch_dir());
 	assert_int_equal(access(path, F_OK), 0);
 	assert_int_equal(ig_adhoc_dir_remove(&live, &err), 0);
 	ig_adhoc_files_free(&fs);
@@ -793,7 +767,7 @@ test_prepare_errors(void **state)
 	assert_string_equal(field, "runtime");
 	assert_non_null(strstr(err.msg, "not allowed"));
 	/* Nothing was written for refused requests. */
-	dir = opendir(tmpdir);
+	dir = opendir(scratch_dir());
 	assert_non_null(dir);
 	while ((de = readdir(dir)) != NULL)
 		if (strncmp(de->d_name, "run-", 4) == 0)
@@ -829,13 +803,13 @@ main(void)
 		cmocka_unit_test(test_runtime_allowed),
 		cmocka_unit_test(test_check_limits),
 		cmocka_unit_test(test_check_entry),
-		cmocka_unit_test_setup_teardown(test_dir_write_and_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_remove_never_follows_symlinks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_removes_only_dead_owners, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_write_and_remove, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_remove_never_follows_symlinks, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_removes_only_dead_owners, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_dir_bad_work_dir),
 		cmocka_unit_test(test_files_report),
-		cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prepare_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prepare, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_prepare_errors, scratch_setup, scratch_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

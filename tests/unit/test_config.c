@@ -8,7 +8,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -20,35 +19,9 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "support.h"
 
 #define FILE_NAME "/etc/ignite/ignite.yaml"
-
-static char tmp_root[64];
-static int case_no;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup_tmp(void **state)
-{
-	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/ig-test-config-XXXXXX");
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int
-teardown_tmp(void **state)
-{
-	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 dump_diags(const struct ig_diags *d)
@@ -589,18 +562,16 @@ test_hostile_bytes(void **state)
 
 /* ---- load: the file on disk -------------------------------------------- */
 
+/* Writes text with mode to a new file <scratch>/<N>-<name>; returns its
+ * path, valid until the next call. */
 static const char *
 write_config(const char *name, const char *text, mode_t mode)
 {
 	static char path[512];
-	FILE *f;
+	static int case_no;
 
-	snprintf(path, sizeof(path), "%s/%d-%s", tmp_root, ++case_no, name);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
+	snprintf(path, sizeof(path), "%s/%d-%s", scratch_dir(), ++case_no, name);
+	file_write(path, text, strlen(text), mode);
 	return path;
 }
 
@@ -619,7 +590,7 @@ test_load(void **state)
 	assert_int_equal(ig_config_load(path, &cfg, &d, &err), 0);
 	assert_int_equal(cfg.workers, 3);
 	assert_string_equal(cfg.source, path);
-	snprintf(want, sizeof(want), "%s/runs", tmp_root);
+	snprintf(want, sizeof(want), "%s/runs", scratch_dir());
 	assert_string_equal(cfg.runs_dir, want);
 	ig_config_free(&cfg);
 
@@ -656,12 +627,12 @@ test_load(void **state)
 
 	/* Missing, a directory, a FIFO. */
 	defaults(&cfg);
-	snprintf(want, sizeof(want), "%s/missing.yaml", tmp_root);
+	snprintf(want, sizeof(want), "%s/missing.yaml", scratch_dir());
 	assert_int_equal(ig_config_load(want, &cfg, &d, &err), -1);
 	assert_int_equal(err.code, IG_ENOENT);
-	assert_int_equal(ig_config_load(tmp_root, &cfg, &d, &err), -1);
+	assert_int_equal(ig_config_load(scratch_dir(), &cfg, &d, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
-	snprintf(want, sizeof(want), "%s/fifo.yaml", tmp_root);
+	snprintf(want, sizeof(want), "%s/fifo.yaml", scratch_dir());
 	assert_int_equal(mkfifo(want, 0600), 0);
 	assert_int_equal(ig_config_load(want, &cfg, &d, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
@@ -993,28 +964,8 @@ test_check(void **state)
 
 /* ---- shipped files stay in step with the flag table --------------------- */
 
-/* Reads a repository file (tests run from the top of the tree); NULL when
- * it is missing. Owned by the caller. */
-static char *
-read_repo_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return text;
-}
+/* Repository files are read from the top of the tree, where the tests run;
+ * a test whose file is missing is skipped. */
 
 /* ignite.yaml.example holds every key and, as written, means the defaults. */
 static void
@@ -1028,7 +979,7 @@ test_example_file(void **state)
 	size_t len = 0, n, i;
 
 	(void)state;
-	text = read_repo_file("ignite.yaml.example", &len);
+	text = file_read_optional("ignite.yaml.example", &len);
 	if (text == NULL)
 		skip();
 	defaults(&def);
@@ -1094,8 +1045,8 @@ test_docs_cover_every_flag(void **state)
 	size_t len = 0, n, i;
 
 	(void)state;
-	doc = read_repo_file("docs/config.md", &len);
-	man = read_repo_file("man/ignite-fcgi.8", &len);
+	doc = file_read_optional("docs/config.md", &len);
+	man = file_read_optional("man/ignite-fcgi.8", &len);
 	if (doc == NULL || man == NULL) {
 		free(doc);
 		free(man);
@@ -1271,5 +1222,5 @@ main(void)
 		t.name = names[i];
 		tests[N_FIXED + i] = t;
 	}
-	return cmocka_run_group_tests_name("config", tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests_name("config", tests, scratch_setup, scratch_teardown);
 }

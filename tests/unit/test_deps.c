@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "deps.h"
 #include "bounds.h"
+#include "support.h"
 
 struct tree {
 	char root[32];
@@ -71,22 +71,13 @@ mklink(const char *root, const char *rel, const char *target)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 setup(void **state)
 {
 	struct tree *t = calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return -1;
-	snprintf(t->root, sizeof(t->root), "/tmp/ig-deps-XXXXXX");
-	if (mkdtemp(t->root) == NULL)
+	if (scratch_make(t->root, sizeof(t->root), "deps") != 0)
 		return -1;
 	*state = t;
 	return 0;
@@ -96,7 +87,7 @@ static int
 teardown(void **state)
 {
 	struct tree *t = *state;
-	int rc = nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = scratch_remove(t->root);
 
 	free(t);
 	return rc;

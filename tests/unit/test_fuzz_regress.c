@@ -37,31 +37,11 @@
 #include <dirent.h>
 #include <errno.h>
 
+#include "support.h"
+
 #define FUZZ_DIR "tests/fuzz"
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
-
-/* Reads a whole file; *len gets its size. The buffer is never NULL (an
- * empty file gives a 1-byte allocation), the caller frees it. */
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n = 0;
-
-	if (f == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		fail_msg("%s: cannot size", path);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
-		fail_msg("%s: short read", path);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* Runs the file crashes/<target>/<name> through the driver. */
 static uint8_t *
@@ -70,7 +50,7 @@ finding(const char *target, const char *name, size_t *len)
 	char path[512];
 
 	snprintf(path, sizeof(path), FUZZ_DIR "/crashes/%s/%s", target, name);
-	return slurp(path, len);
+	return (uint8_t *)file_read(path, len);
 }
 
 /* Every regular file of dir through fn; returns how many ran. */
@@ -92,7 +72,7 @@ replay_dir(const char *dir, fuzz_fn fn)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		buf = slurp(path, &len);
+		buf = (uint8_t *)file_read(path, &len);
 		print_message("  %s\n", path);
 		fn(buf, len);
 		free(buf);

@@ -23,11 +23,11 @@
 #include "runtime.h"
 #include "service.h"
 #include "store.h"
+#include "support.h"
 #include "timefmt.h"
 
 #define FIXTURE "tests/unit/fixtures/runtimes-basic.json"
 
-static char tmpdir[64];
 static char workdir[96];
 static struct ig_runtime_registry *reg;
 static struct ig_store *st;
@@ -114,18 +114,16 @@ fake_block(int b)
 static int
 setup(void **state)
 {
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-jobs-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if (scratch_setup(state) != 0)
 		return -1;
-	snprintf(workdir, sizeof(workdir), "%s/adhoc", tmpdir);
+	snprintf(workdir, sizeof(workdir), "%s/adhoc", scratch_dir());
 	memset(&fk, 0, sizeof(fk));
 	pthread_mutex_init(&fk.mu, NULL);
 	if (ig_runtime_registry_load(FIXTURE, &reg, NULL) != 0)
 		return -1;
 	{
 		char runs[128];
-		snprintf(runs, sizeof(runs), "%s/runs", tmpdir);
+		snprintf(runs, sizeof(runs), "%s/runs", scratch_dir());
 		if (ig_store_open(runs, &st, NULL) != 0)
 			return -1;
 	}
@@ -135,16 +133,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
-	(void)state;
 	ig_store_close(st);
 	st = NULL;
 	ig_runtime_registry_free(reg);
 	reg = NULL;
 	pthread_mutex_destroy(&fk.mu);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_teardown(state);
 }
 
 static struct ig_jobs *

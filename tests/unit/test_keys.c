@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "keys.h"
 #include "bounds.h"
+#include "support.h"
 
 /* A valid libscrypt MCF string (N=2^14, r=8, p=1) and its salt + hash part. */
 #define SH   "$FZfDISe3ql3HX6l0Jv85xg==$tNtcIPcomqUJMuqJ0uXsV06kRdoP2O56yAMx3ZQxFJ4XNvTkbFoctfFZvh65G0tjpfEZgITdT25AWlJknzqLGw=="
@@ -32,72 +32,17 @@
 #define WITH_HASH(h) E("\"0123456789ab\"", "\"ci\"", "\"read\"", "\"" T "\"", "false", "\"" h "\"")
 #define DOC(entries) "{\"version\":1,\"keys\":[" entries "]}"
 
-static char tmp_root[64];
-static int case_no;
 /* Cheap scrypt for most tests: about 4 ms a check. */
 static const struct ig_keys_params fast = { 1024, 8, 1, 60000, 64 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup_tmp(void **state)
-{
-	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/ig-test-keys-XXXXXX");
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int
-teardown_tmp(void **state)
-{
-	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A fresh directory and the path of a keys file in it. */
 static const char *
 new_keys_path(void)
 {
 	static char path[512];
-	char dir[256];
 
-	snprintf(dir, sizeof(dir), "%s/case%d", tmp_root, ++case_no);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/keys", dir);
+	snprintf(path, sizeof(path), "%s/keys", scratch_case_dir(0700));
 	return path;
-}
-
-static void
-write_text(const char *path, const char *text, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static char *
-read_text(const char *path)
-{
-	static char buf[IG_KEYS_FILE_MAX + 1];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
 }
 
 static double
@@ -526,7 +471,7 @@ test_load_file_rules(void **state)
 	assert_int_equal(err.code, IG_ENOENT);
 	assert_non_null(strstr(err.msg, path));
 
-	write_text(path, text, strlen(text), 0600);
+	file_write(path, text, strlen(text), 0600);
 	assert_int_equal(ig_keys_load(path, &ks, &err), 0);
 	assert_int_equal(ks->n, 1);
 	ig_keys_set_free(ks);
@@ -577,14 +522,14 @@ test_load_file_rules(void **state)
 
 		assert_non_null(big);
 		memset(big, ' ', IG_KEYS_FILE_MAX + 1);
-		write_text(other, big, IG_KEYS_FILE_MAX + 1, 0600);
+		file_write(other, big, IG_KEYS_FILE_MAX + 1, 0600);
 		free(big);
 	}
 	assert_int_equal(ig_keys_load(other, &ks, &err), -1);
 	assert_int_equal(err.code, IG_ETOOBIG);
 
 	/* Bad content names the file and the field. */
-	write_text(path, DOC("{}"), strlen(DOC("{}")), 0600);
+	file_write(path, DOC("{}"), strlen(DOC("{}")), 0600);
 	assert_int_equal(ig_keys_load(path, &ks, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
 	assert_non_null(strstr(err.msg, path));
@@ -627,11 +572,12 @@ test_add_list_revoke(void **state)
 	assert_string_equal(info1.revoked, "");
 
 	/* The file holds hashes, never a token or a secret. */
-	text = read_text(path);
+	text = file_read(path, NULL);
 	assert_null(strstr(text, tok1));
 	assert_null(strstr(text, tok1 + 17));
 	assert_null(strstr(text, tok2 + 17));
 	assert_non_null(strstr(text, "\"$s1$0a0801$"));
+	free(text);
 
 	/* No temporary files left behind. */
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
@@ -672,7 +618,7 @@ static void
 test_add_rules(void **state)
 {
 	const char *path = new_keys_path();
-	char tok[IG_KEYS_TOKEN_LEN + 1], saved[4096];
+	char tok[IG_KEYS_TOKEN_LEN + 1], *saved;
 	struct ig_keys_params slow = fast;
 	struct ig_err err = { 0 };
 	struct stat st;
@@ -693,14 +639,15 @@ test_add_rules(void **state)
 	assert_int_equal(err.code, IG_ENOENT);
 
 	/* A broken file is not overwritten. */
-	write_text(path, "{\"version\":1,\"keys\":[{}]}", 25, 0600);
+	file_write(path, "{\"version\":1,\"keys\":[{}]}", 25, 0600);
 	assert_int_equal(ig_keys_add(path, "ci", IG_KEY_SCOPE_READ, &fast, tok, NULL, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
-	snprintf(saved, sizeof(saved), "%s", read_text(path));
+	saved = file_read(path, NULL);
 	assert_string_equal(saved, "{\"version\":1,\"keys\":[{}]}");
+	free(saved);
 
 	/* An unsafe file is not touched either. */
-	write_text(path, DOC(""), strlen(DOC("")), 0644);
+	file_write(path, DOC(""), strlen(DOC("")), 0644);
 	assert_int_equal(ig_keys_add(path, "ci", IG_KEY_SCOPE_READ, &fast, tok, NULL, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
 
@@ -955,17 +902,15 @@ test_reload(void **state)
 	assert_int_equal(ig_keys_verify(kr, tok2, strlen(tok2), NULL, &err), 0);
 
 	/* A broken file on reload changes nothing. */
-	saved = strdup(read_text(path));
-	assert_non_null(saved);
-	len = strlen(saved);
-	write_text(path, "{", 1, 0600);
+	saved = file_read(path, &len);
+	file_write(path, "{", 1, 0600);
 	assert_int_equal(ig_keys_reload(kr, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
 	assert_int_equal(ig_keys_verify(kr, tok2, strlen(tok2), NULL, &err), 0);
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(ig_keys_reload(kr, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
-	write_text(path, saved, len, 0600);
+	file_write(path, saved, len, 0600);
 	free(saved);
 	assert_int_equal(ig_keys_reload(kr, &err), 0);
 	ig_keys_close(kr);
@@ -993,7 +938,7 @@ test_empty_keyring(void **state)
 	struct ig_err err = { 0 };
 
 	(void)state;
-	write_text(path, DOC(""), strlen(DOC("")), 0600);
+	file_write(path, DOC(""), strlen(DOC("")), 0600);
 	kr = open_ok(path, NULL);
 	assert_int_equal(ig_keys_verify(kr, tok, strlen(tok), NULL, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
@@ -1079,5 +1024,5 @@ main(void)
 		cmocka_unit_test(test_concurrent_verify_and_reload),
 	};
 
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

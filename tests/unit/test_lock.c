@@ -7,7 +7,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,61 +17,12 @@
 
 #include "bounds.h"
 #include "lock.h"
+#include "support.h"
 
 #define SHA_HELLO "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"  /* "hello\n" */
 #define SHA_PKG   "a1c5e150230b343ed793a951c4e0c11e2ba4872496cce306b50bde9a6c62a252"  /* {"name":"x"}\n */
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_1M_A  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"  /* 10^6 × 'a' */
-
-static char tmp_root[64];
-static int case_no;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup_tmp(void **state)
-{
-	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/ig-test-lock-XXXXXX");
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int
-teardown_tmp(void **state)
-{
-	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *
-new_dir(void)
-{
-	static char dir[512];
-
-	snprintf(dir, sizeof(dir), "%s/case%d", tmp_root, ++case_no);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	return dir;
-}
-
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
 
 static void
 remove_file(const char *dir, const char *name)
@@ -130,14 +80,14 @@ expect_drift(const struct ig_lock *a, const struct ig_lock *b, const char *const
 static void
 test_compute_hashes(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_lock *lock;
 
 	(void)state;
-	write_file(dir, "package.json", "{\"name\":\"x\"}\n");
-	write_file(dir, "yarn.lock", "hello\n");
-	write_file(dir, "index.ts", "not hashed\n");
-	write_file(dir, "Package.json", "not hashed either\n");
+	file_write_in(dir, "package.json", "{\"name\":\"x\"}\n");
+	file_write_in(dir, "yarn.lock", "hello\n");
+	file_write_in(dir, "index.ts", "not hashed\n");
+	file_write_in(dir, "Package.json", "not hashed either\n");
 	lock = compute_ok(dir, "node@24.22.3", "ignite-runtime/node:24.22.3");
 	assert_int_equal(lock->version, IG_LOCK_VERSION);
 	assert_string_equal(lock->runtime, "node@24.22.3");
@@ -158,13 +108,13 @@ test_compute_all_files_in_canonical_order(void **state)
 		"package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock",
 		"pnpm-lock.yaml", "bun.lock", "bun.lockb", "deno.lock",
 	};
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_lock *lock;
 	size_t i;
 
 	(void)state;
 	for (i = 8; i-- > 0; )
-		write_file(dir, order[i], "");
+		file_write_in(dir, order[i], "");
 	lock = compute_ok(dir, "bun@1.4.5", NULL);
 	assert_null(lock->image);
 	assert_int_equal(lock->files_n, 8);
@@ -178,7 +128,7 @@ test_compute_all_files_in_canonical_order(void **state)
 static void
 test_compute_empty_dir_and_empty_image(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_lock *lock = compute_ok(dir, "deno@2.9.6", "");
 
 	(void)state;
@@ -190,7 +140,7 @@ test_compute_empty_dir_and_empty_image(void **state)
 static void
 test_compute_streams_large_files(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	char path[600];
 	struct ig_lock *lock;
 	char *big = malloc(1000001);
@@ -199,7 +149,7 @@ test_compute_streams_large_files(void **state)
 	(void)state;
 	memset(big, 'a', 1000000);
 	big[1000000] = '\0';
-	write_file(dir, "package-lock.json", big);
+	file_write_in(dir, "package-lock.json", big);
 	free(big);
 	lock = compute_ok(dir, "node@24", NULL);
 	assert_string_equal(lock->files[0].sha256, SHA_1M_A);
@@ -225,7 +175,7 @@ test_compute_streams_large_files(void **state)
 static void
 test_compute_symlink_refused(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_err err = {0};
 	struct ig_lock *lock = NULL;
 	char path[600], secret[600];
@@ -241,8 +191,8 @@ test_compute_symlink_refused(void **state)
 
 	/* A readable outside file: still refused, never hashed. */
 	assert_int_equal(unlink(path), 0);
-	write_file(tmp_root, "secret.json", "root:SECRET\n");
-	snprintf(secret, sizeof(secret), "%s/secret.json", tmp_root);
+	file_write_in(scratch_dir(), "secret.json", "root:SECRET\n");
+	snprintf(secret, sizeof(secret), "%s/secret.json", scratch_dir());
 	assert_int_equal(symlink(secret, path), 0);
 	assert_int_equal(ig_lock_compute(dir, "node@24", NULL, &lock, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
@@ -260,13 +210,13 @@ test_compute_symlink_refused(void **state)
 static void
 test_compute_symlink_inside_and_odd_files(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_err err = {0};
 	struct ig_lock *lock = NULL;
 	char path[600];
 
 	(void)state;
-	write_file(dir, "real.json", "hello\n");
+	file_write_in(dir, "real.json", "hello\n");
 	snprintf(path, sizeof(path), "%s/package.json", dir);
 	assert_int_equal(symlink("real.json", path), 0);
 	lock = compute_ok(dir, "node@24", NULL);
@@ -289,7 +239,7 @@ test_compute_symlink_inside_and_odd_files(void **state)
 static void
 test_compute_bad_arguments(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_err err = {0};
 	struct ig_lock *lock = NULL;
 	char longer[300];
@@ -320,14 +270,14 @@ test_compute_bad_arguments(void **state)
 static void
 test_yaml_text(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_err err = {0};
 	struct ig_lock *lock;
 	size_t len = 0;
 	char *text;
 
 	(void)state;
-	write_file(dir, "package.json", "hello\n");
+	file_write_in(dir, "package.json", "hello\n");
 	lock = compute_ok(dir, "node@24.22.3", "ignite-runtime/node:24.22.3");
 	text = ig_lock_to_yaml(lock, &len, &err);
 	assert_non_null(text);
@@ -340,7 +290,7 @@ test_yaml_text(void **state)
 	free(text);
 	ig_lock_free(lock);
 
-	lock = compute_ok(new_dir(), "bun", NULL);
+	lock = compute_ok(scratch_case_dir(0755), "bun", NULL);
 	text = ig_lock_to_yaml(lock, NULL, &err);
 	assert_null(strstr(text, "image:"));
 	assert_non_null(strstr(text, "\nsha256: {}\n"));
@@ -351,7 +301,7 @@ test_yaml_text(void **state)
 static void
 test_roundtrip_write_load(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_diags d = {0};
 	struct ig_err err = {0};
 	struct ig_lock *lock, *loaded = NULL, *again;
@@ -361,9 +311,9 @@ test_roundtrip_write_load(void **state)
 	static const char *const none[] = { NULL };
 
 	(void)state;
-	write_file(dir, "package.json", "{\"name\":\"x\"}\n");
-	write_file(dir, "pnpm-lock.yaml", "hello\n");
-	write_file(dir, "bun.lockb", "");
+	file_write_in(dir, "package.json", "{\"name\":\"x\"}\n");
+	file_write_in(dir, "pnpm-lock.yaml", "hello\n");
+	file_write_in(dir, "bun.lockb", "");
 	lock = compute_ok(dir, "node@24.22.3", "ignite-runtime/node:24.22.3");
 	assert_int_equal(ig_lock_write(dir, lock, &err), 0);
 	snprintf(path, sizeof(path), "%s/ignite.lock", dir);
@@ -414,7 +364,7 @@ test_roundtrip_write_load(void **state)
 static void
 test_load_missing_and_refused(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_diags d = {0};
 	struct ig_err err = {0};
 	struct ig_lock *lock = NULL;
@@ -496,13 +446,13 @@ test_parse_strict(void **state)
 static void
 test_load_invalid_file(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_diags d = {0};
 	struct ig_err err = {0};
 	struct ig_lock *lock = NULL;
 
 	(void)state;
-	write_file(dir, "ignite.lock", "lockfileVersion: 1\nruntime: node@24\nsha256: { yarn.lock: nope }\n");
+	file_write_in(dir, "ignite.lock", "lockfileVersion: 1\nruntime: node@24\nsha256: { yarn.lock: nope }\n");
 	assert_int_equal(ig_lock_load(dir, &lock, &d, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
 	assert_int_equal(d.n, 1);
@@ -516,12 +466,12 @@ test_load_invalid_file(void **state)
 static void
 test_drift_each_kind(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_lock *before, *after;
 
 	(void)state;
-	write_file(dir, "package.json", "{\"name\":\"x\"}\n");
-	write_file(dir, "package-lock.json", "{}\n");
+	file_write_in(dir, "package.json", "{\"name\":\"x\"}\n");
+	file_write_in(dir, "package-lock.json", "{}\n");
 	before = compute_ok(dir, "node@24.22.3", "ignite-runtime/node:24.22.3");
 
 	/* Runtime only. */
@@ -548,7 +498,7 @@ test_drift_each_kind(void **state)
 	ig_lock_free(after);
 
 	/* package.json content changed. */
-	write_file(dir, "package.json", "hello\n");
+	file_write_in(dir, "package.json", "hello\n");
 	after = compute_ok(dir, "node@24.22.3", "ignite-runtime/node:24.22.3");
 	{
 		static const char *const want[] = {
@@ -558,7 +508,7 @@ test_drift_each_kind(void **state)
 	ig_lock_free(after);
 
 	/* A lockfile added, another removed, everything at once, in a stable order. */
-	write_file(dir, "yarn.lock", "hello\n");
+	file_write_in(dir, "yarn.lock", "hello\n");
 	remove_file(dir, "package-lock.json");
 	after = compute_ok(dir, "bun@1.4.5", NULL);
 	{
@@ -592,19 +542,19 @@ test_check_workflow(void **state)
 {
 	/* What `ignite lock --check` does: load, recompute with the recorded
 	 * runtime, compare. */
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_diags d = {0};
 	struct ig_err err = {0};
 	struct ig_lock *locked = NULL, *now;
 	struct ig_lock_drift drift;
 
 	(void)state;
-	write_file(dir, "package.json", "{}\n");
+	file_write_in(dir, "package.json", "{}\n");
 	now = compute_ok(dir, "node@24.22.3", NULL);
 	assert_int_equal(ig_lock_write(dir, now, &err), 0);
 	ig_lock_free(now);
 
-	write_file(dir, "deno.lock", "{}\n");
+	file_write_in(dir, "deno.lock", "{}\n");
 	assert_int_equal(ig_lock_load(dir, &locked, &d, &err), 0);
 	now = compute_ok(dir, locked->runtime, locked->image);
 	assert_int_equal(ig_lock_diff(locked, now, &drift, &err), 0);
@@ -636,5 +586,5 @@ main(void)
 		cmocka_unit_test(test_check_workflow),
 	};
 
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "bounds.h"
+#include "support.h"
 #include "template.h"
 
 #define TEMPLATES "templates"
@@ -174,15 +175,11 @@ save_preview(const char *label, const char *html, size_t len)
 {
 	const char *dir = getenv("IGNITE_PAGES_OUT");
 	char path[512];
-	FILE *fp;
 
 	if (dir == NULL || *dir == '\0')
 		return;
 	snprintf(path, sizeof(path), "%s/%s.html", dir, label);
-	if ((fp = fopen(path, "w")) == NULL)
-		fail_msg("cannot write %s", path);
-	fwrite(html, 1, len, fp);
-	fclose(fp);
+	file_write(path, html, len, 0644);
 }
 
 /* Counts "<tag" (followed by ' ' or '>') and "</tag>" and fails when they

@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,57 +16,7 @@
 
 #include "bounds.h"
 #include "policy.h"
-
-static char tmp_root[64];
-static int case_no;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup_tmp(void **state)
-{
-	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/ig-test-policy-XXXXXX");
-	return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int
-teardown_tmp(void **state)
-{
-	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh empty service directory for one case. */
-static const char *
-new_dir(void)
-{
-	static char dir[512];
-
-	snprintf(dir, sizeof(dir), "%s/case%d", tmp_root, ++case_no);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	return dir;
-}
-
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
+#include "support.h"
 
 static void
 dump_diags(const struct ig_diags *d)
@@ -334,12 +283,12 @@ load_ok(const char *dir)
 static void
 test_load_no_file_gives_defaults(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_policy *p;
 
 	(void)state;
-	write_file(dir, "policy.yaml", "security: { network: { enabled: true } }\n");   /* not a policy name */
-	write_file(dir, "ignite.policy.json", "{}");
+	file_write_in(dir, "policy.yaml", "security: { network: { enabled: true } }\n");   /* not a policy name */
+	file_write_in(dir, "ignite.policy.json", "{}");
 	p = load_ok(dir);
 	assert_defaults(p);
 	assert_null(p->source);
@@ -349,7 +298,7 @@ test_load_no_file_gives_defaults(void **state)
 static void
 test_load_precedence(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	char path[600];
 	struct ig_policy *p;
 	size_t i;
@@ -357,10 +306,10 @@ test_load_precedence(void **state)
 	(void)state;
 	/* Each file enables a different mix, so the one used is identifiable
 	 * both by `source` and by its content. */
-	write_file(dir, names[0], "security: { network: { enabled: true } }\n");
-	write_file(dir, names[1], "security: { filesystem: { readOnly: false } }\n");
-	write_file(dir, names[2], "security: { process: { allowSpawn: true } }\n");
-	write_file(dir, names[3], "security: { process: { allowedCommands: [ls] } }\n");
+	file_write_in(dir, names[0], "security: { network: { enabled: true } }\n");
+	file_write_in(dir, names[1], "security: { filesystem: { readOnly: false } }\n");
+	file_write_in(dir, names[2], "security: { process: { allowSpawn: true } }\n");
+	file_write_in(dir, names[3], "security: { process: { allowedCommands: [ls] } }\n");
 	for (i = 0; i < 4; i++) {
 		p = load_ok(dir);
 		assert_string_equal(p->source, names[i]);
@@ -386,9 +335,9 @@ test_load_each_name_alone(void **state)
 
 	(void)state;
 	for (i = 0; i < 4; i++) {
-		const char *dir = new_dir();
+		const char *dir = scratch_case_dir(0755);
 
-		write_file(dir, names[i], "security:\n  network:\n    enabled: true\n");
+		file_write_in(dir, names[i], "security:\n  network:\n    enabled: true\n");
 		p = load_ok(dir);
 		assert_string_equal(p->source, names[i]);
 		assert_true(p->network_enabled);
@@ -399,15 +348,15 @@ test_load_each_name_alone(void **state)
 static void
 test_load_invalid_file_not_skipped(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	struct ig_diags d = {0};
 	struct ig_err err = {0};
 	struct ig_policy *p = NULL;
 
 	(void)state;
 	/* An invalid first file is an error even though a valid later one exists. */
-	write_file(dir, names[0], "security:\n  network: { enabled: perhaps }\n");
-	write_file(dir, names[1], "security: {}\n");
+	file_write_in(dir, names[0], "security:\n  network: { enabled: perhaps }\n");
+	file_write_in(dir, names[1], "security: {}\n");
 	assert_int_equal(ig_policy_load(dir, &p, &d, &err), -1);
 	assert_null(p);
 	assert_int_equal(err.code, IG_EINVAL);
@@ -427,14 +376,14 @@ test_load_symlink_escape_refused(void **state)
 	size_t i;
 
 	(void)state;
-	snprintf(secret, sizeof(secret), "%s/outside.yaml", tmp_root);
-	write_file(tmp_root, "outside.yaml", "security: { network: { enabled: true } }\n# root:SECRET\n");
+	snprintf(secret, sizeof(secret), "%s/outside.yaml", scratch_dir());
+	file_write_in(scratch_dir(), "outside.yaml", "security: { network: { enabled: true } }\n# root:SECRET\n");
 	for (i = 0; i < 4; i++) {
-		const char *dir = new_dir();
+		const char *dir = scratch_case_dir(0755);
 
 		/* A later, valid file must not be used instead. */
 		if (i < 3)
-			write_file(dir, names[3], "security: {}\n");
+			file_write_in(dir, names[3], "security: {}\n");
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		assert_int_equal(symlink(i % 2 ? "/etc/shadow" : secret, path), 0);
 		assert_int_equal(ig_policy_load(dir, &p, &d, &err), -1);
@@ -456,31 +405,28 @@ test_load_dangling_and_odd_files(void **state)
 	struct ig_policy *p = NULL;
 	char path[600];
 	char *big;
-	FILE *f;
 
 	(void)state;
 	/* A dangling symlink counts as present: an error, not the defaults. */
-	dir = new_dir();
+	dir = scratch_case_dir(0755);
 	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
 	assert_int_equal(symlink("missing.yaml", path), 0);
 	assert_int_equal(ig_policy_load(dir, &p, &d, &err), -1);
 	assert_null(p);
 
 	/* A directory with a policy name. */
-	dir = new_dir();
+	dir = scratch_case_dir(0755);
 	snprintf(path, sizeof(path), "%s/%s", dir, names[1]);
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(ig_policy_load(dir, &p, &d, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
 
 	/* Too large. */
-	dir = new_dir();
+	dir = scratch_case_dir(0755);
 	snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
-	f = fopen(path, "wb");
 	big = calloc(1, IG_YAML_MAX_BYTES + 1);
 	memset(big, '#', IG_YAML_MAX_BYTES + 1);
-	assert_int_equal(fwrite(big, 1, IG_YAML_MAX_BYTES + 1, f), IG_YAML_MAX_BYTES + 1);
-	fclose(f);
+	file_write(path, big, IG_YAML_MAX_BYTES + 1, 0644);
 	free(big);
 	assert_int_equal(ig_policy_load(dir, &p, &d, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
@@ -489,7 +435,7 @@ test_load_dangling_and_odd_files(void **state)
 	ig_diags_free(&d);
 
 	/* A missing directory. */
-	snprintf(path, sizeof(path), "%s/nope", tmp_root);
+	snprintf(path, sizeof(path), "%s/nope", scratch_dir());
 	assert_int_equal(ig_policy_load(path, &p, &d, &err), -1);
 	assert_int_equal(err.code, IG_ENOENT);
 }
@@ -497,12 +443,12 @@ test_load_dangling_and_odd_files(void **state)
 static void
 test_load_symlink_inside_allowed(void **state)
 {
-	const char *dir = new_dir();
+	const char *dir = scratch_case_dir(0755);
 	char path[600];
 	struct ig_policy *p;
 
 	(void)state;
-	write_file(dir, "shared-policy.yaml", "security: { process: { allowSpawn: true } }\n");
+	file_write_in(dir, "shared-policy.yaml", "security: { process: { allowSpawn: true } }\n");
 	snprintf(path, sizeof(path), "%s/%s", dir, names[2]);
 	assert_int_equal(symlink("shared-policy.yaml", path), 0);
 	p = load_ok(dir);
@@ -558,5 +504,5 @@ main(void)
 		cmocka_unit_test(test_to_json),
 	};
 
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "support.h"
 
 #define FIXTURE "tests/unit/fixtures/runtimes-basic.json"
 
@@ -124,16 +125,6 @@ test_load_missing_file(void **state)
 }
 
 static void
-write_file(const char *path, const char *data, size_t len)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(data, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
-}
-
-static void
 test_load_bad_files(void **state)
 {
 	char dir[] = "/tmp/ig-rt-XXXXXX", path[64], *big;
@@ -145,7 +136,7 @@ test_load_bad_files(void **state)
 
 	/* Invalid JSON, named with the file. */
 	snprintf(path, sizeof(path), "%s/bad.json", dir);
-	write_file(path, "{\"runtimes\": [", 14);
+	file_write(path, "{\"runtimes\": [", 14, 0644);
 	assert_int_equal(ig_runtime_registry_load(path, &reg, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
 	assert_non_null(strstr(err.msg, path));
@@ -157,7 +148,7 @@ test_load_bad_files(void **state)
 	big = malloc(IG_RUNTIMES_FILE_MAX + 2);
 	assert_non_null(big);
 	memset(big, ' ', IG_RUNTIMES_FILE_MAX + 1);
-	write_file(path, big, IG_RUNTIMES_FILE_MAX + 1);
+	file_write(path, big, IG_RUNTIMES_FILE_MAX + 1, 0644);
 	free(big);
 	assert_int_equal(ig_runtime_registry_load(path, &reg, &err), -1);
 	assert_int_equal(err.code, IG_ETOOBIG);
@@ -170,7 +161,7 @@ test_load_bad_files(void **state)
 
 	/* The same document as a file loads. */
 	snprintf(path, sizeof(path), "%s/ok.json", dir);
-	write_file(path, VALID, strlen(VALID));
+	file_write(path, VALID, strlen(VALID), 0644);
 	assert_int_equal(ig_runtime_registry_load(path, &reg, &err), 0);
 	assert_string_equal(reg->file, path);
 	ig_runtime_registry_free(reg);

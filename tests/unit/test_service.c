@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "bounds.h"
 #include "service.h"
+#include "support.h"
 
 #define CORPUS_INVALID "tests/corpus/invalid-service"
 #define CORPUS_VALID   "tests/corpus/valid-service"
@@ -692,47 +692,6 @@ test_to_json(void **state)
 
 /* ---- loading from a directory ------------------------------------------ */
 
-static char tmp_root[64];
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup_tmp(void **state)
-{
-	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/ig-test-service-XXXXXX");
-	if (mkdtemp(tmp_root) == NULL)
-		return -1;
-	return 0;
-}
-
-static int
-teardown_tmp(void **state)
-{
-	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-write_file(const char *dir, const char *name, const char *text, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Makes <tmp>/<case>/<name>/ with service.yaml (text) and, if entry is not
  * NULL, an entry file of that name. Returns the service directory path. */
 static const char *
@@ -741,14 +700,14 @@ make_service(const char *casename, const char *name, const char *text, const cha
 	static char dir[512];
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", tmp_root, casename);
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), casename);
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/%s/%s", tmp_root, casename, name);
+	snprintf(dir, sizeof(dir), "%s/%s/%s", scratch_dir(), casename, name);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	if (text != NULL)
-		write_file(dir, "service.yaml", text, strlen(text));
+		file_write_in(dir, "service.yaml", text);
 	if (entry != NULL)
-		write_file(dir, entry, "console.log(1)\n", 15);
+		file_write_in(dir, entry, "console.log(1)\n");
 	return dir;
 }
 
@@ -851,7 +810,7 @@ test_load_entry_symlink_escape(void **state)
 
 	/* Relative escape to a file that exists next to the service. */
 	assert_int_equal(unlink(path), 0);
-	write_file(tmp_root, "entry-escape/outside.ts", "x", 1);
+	file_write_in(scratch_dir(), "entry-escape/outside.ts", "x");
 	assert_int_equal(symlink("../outside.ts", path), 0);
 	load_expect_one(dir, false, 4, "resolves outside the service directory");
 
@@ -879,7 +838,7 @@ test_load_entry_symlink_inside(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/src", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	write_file(dir, "src/main.ts", "x", 1);
+	file_write_in(dir, "src/main.ts", "x");
 	snprintf(path, sizeof(path), "%s/index.ts", dir);
 	assert_int_equal(symlink("src/main.ts", path), 0);
 	assert_int_equal(ig_service_load(dir, true, &svc, &d, &err), 0);
@@ -920,8 +879,8 @@ test_load_service_yaml_symlink_refused(void **state)
 	/* A readable outside file that looks like a service.yaml with a secret:
 	 * still refused, and nothing of it shows up. */
 	assert_int_equal(unlink(path), 0);
-	snprintf(secret_path, sizeof(secret_path), "%s/secret.yaml", tmp_root);
-	write_file(tmp_root, "secret.yaml", "root:x:0:0:SECRET\n", 18);
+	snprintf(secret_path, sizeof(secret_path), "%s/secret.yaml", scratch_dir());
+	file_write_in(scratch_dir(), "secret.yaml", "root:x:0:0:SECRET\n");
 	assert_int_equal(symlink(secret_path, path), 0);
 	assert_int_equal(ig_service_load(dir, false, &svc, &d, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
@@ -941,7 +900,7 @@ test_load_service_yaml_symlink_inside(void **state)
 	char path[600];
 
 	(void)state;
-	write_file(dir, "real.yaml", yaml_with(0, NULL, NULL), strlen(yaml_with(0, NULL, NULL)));
+	file_write_in(dir, "real.yaml", yaml_with(0, NULL, NULL));
 	snprintf(path, sizeof(path), "%s/service.yaml", dir);
 	assert_int_equal(symlink("real.yaml", path), 0);
 	assert_int_equal(ig_service_load(dir, true, &svc, &d, &err), 0);
@@ -959,7 +918,7 @@ test_load_missing_and_odd_files(void **state)
 	char *big;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/no-such-dir", tmp_root);
+	snprintf(path, sizeof(path), "%s/no-such-dir", scratch_dir());
 	assert_int_equal(ig_service_load(path, false, &svc, &d, &err), -1);
 	assert_int_equal(err.code, IG_ENOENT);
 
@@ -979,7 +938,8 @@ test_load_missing_and_odd_files(void **state)
 	dir = make_service("yaml-big", "svc", NULL, "index.ts");
 	big = malloc(IG_YAML_MAX_BYTES + 100);
 	memset(big, '#', IG_YAML_MAX_BYTES + 100);
-	write_file(dir, "service.yaml", big, IG_YAML_MAX_BYTES + 100);
+	snprintf(path, sizeof(path), "%s/service.yaml", dir);
+	file_write(path, big, IG_YAML_MAX_BYTES + 100, 0644);
 	free(big);
 	assert_int_equal(ig_service_load(dir, false, &svc, &d, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
@@ -1008,25 +968,6 @@ test_load_entry_checked_with_other_errors(void **state)
 }
 
 /* ---- corpus ------------------------------------------------------------ */
-
-static char *
-read_small(const char *path)
-{
-	char *buf = calloc(1, 1024);
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	assert_non_null(buf);
-	if (f == NULL) {
-		free(buf);
-		return NULL;
-	}
-	n = fread(buf, 1, 1023, f);
-	fclose(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return buf;
-}
 
 static int
 name_cmp(const void *a, const void *b)
@@ -1075,10 +1016,12 @@ test_corpus_invalid(void **state)
 		struct ig_err err = {0};
 		struct ig_service *svc = NULL;
 		char *want, *all;
-		size_t cap = 64 * 1024, o = 0;
+		size_t cap = 64 * 1024, o = 0, wlen = 0;
 
 		snprintf(path, sizeof(path), "%s/%s/expect", CORPUS_INVALID, cases[i]);
-		want = read_small(path);
+		want = file_read_optional(path, &wlen);
+		while (want != NULL && wlen > 0 && (want[wlen - 1] == '\n' || want[wlen - 1] == '\r'))
+			want[--wlen] = '\0';
 		if (want == NULL || *want == '\0')
 			fail_msg("%s has no expect file", cases[i]);
 		snprintf(path, sizeof(path), "%s/%s", CORPUS_INVALID, cases[i]);
@@ -1178,5 +1121,5 @@ main(void)
 		cmocka_unit_test(test_corpus_valid),
 	};
 
-	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "support.h"
 #include "template.h"
 
 #define SPEC_DIR "tests/unit/fixtures/mustache/"
@@ -78,27 +79,6 @@ expect_compile_error(const char *text, size_t len, int code, const char *want)
 		    code, want);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	long n = 0;
-
-	if (fp == NULL)
-		fail_msg("open %s: %s", path, strerror(errno));
-	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0)
-		fail_msg("seek %s", path);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	if (fread(buf, 1, (size_t)n, fp) != (size_t)n)
-		fail_msg("read %s", path);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* ---- the official specification ----------------------------------------
  * Each file is the spec's JSON rendering of one module, unchanged. Every
  * case runs; a case listed in skipped[] is reported and not counted. */
@@ -134,7 +114,7 @@ run_spec(const char *file)
 	int passed = 0, failed = 0, skips = 0;
 
 	snprintf(path, sizeof(path), SPEC_DIR "%s.json", file);
-	text = slurp(path, &len);
+	text = file_read(path, &len);
 	doc = json_tokener_parse(text);
 	free(text);
 	if (doc == NULL || !json_object_object_get_ex(doc, "tests", &tests))
@@ -612,36 +592,9 @@ test_json_depth_limit(void **state)
 /* ---- sets --------------------------------------------------------------- */
 
 static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void
-remove_dir(const char *dir, const char *const *names)
-{
-	char path[512];
-
-	for (; *names != NULL; names++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, *names);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-static void
 test_set_load_dir(void **state)
 {
 	char dir[] = "/tmp/ignite-tpl.XXXXXX";
-	static const char *const names[] = { "layout-header.html", "page.html", "notes.txt",
-	    ".hidden.html", NULL };
 	struct ig_template_set *set = ig_template_set_new();
 	struct ig_err err = {0};
 	struct ig_buf out;
@@ -649,10 +602,10 @@ test_set_load_dir(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	write_file(dir, "layout-header.html", "<h1>{{title}}</h1>\n");
-	write_file(dir, "page.html", "<main>\n  {{> layout-header}}\n</main>\n");
-	write_file(dir, "notes.txt", "{{#broken");
-	write_file(dir, ".hidden.html", "{{#broken");
+	file_write_in(dir, "layout-header.html", "<h1>{{title}}</h1>\n");
+	file_write_in(dir, "page.html", "<main>\n  {{> layout-header}}\n</main>\n");
+	file_write_in(dir, "notes.txt", "{{#broken");
+	file_write_in(dir, ".hidden.html", "{{#broken");
 	assert_int_equal(ig_template_set_load_dir(set, dir, &err), 0);
 	assert_non_null(ig_template_set_get(set, "page"));
 	assert_non_null(ig_template_set_get(set, "layout-header"));
@@ -666,14 +619,13 @@ test_set_load_dir(void **state)
 	ig_buf_free(&out);
 	ig_template_set_free(set);
 	json_object_put(ctx);
-	remove_dir(dir, names);
+	scratch_remove(dir);
 }
 
 static void
 test_set_errors(void **state)
 {
 	char dir[] = "/tmp/ignite-tpl.XXXXXX";
-	static const char *const names[] = { "a.html", "link.html", NULL };
 	struct ig_template_set *set;
 	struct ig_err err = {0};
 
@@ -694,13 +646,13 @@ test_set_errors(void **state)
 
 	/* A compile error names the file and line. */
 	assert_non_null(mkdtemp(dir));
-	write_file(dir, "a.html", "<ul>\n{{#runs}}\n<li>\n");
+	file_write_in(dir, "a.html", "<ul>\n{{#runs}}\n<li>\n");
 	set = ig_template_set_new();
 	assert_int_equal(ig_template_set_load_dir(set, dir, &err), -1);
 	assert_string_equal(err.msg, "a.html:2: unclosed section {{#runs}}");
 	ig_template_set_free(set);
 	/* A symlink that leaves the directory is refused. */
-	write_file(dir, "a.html", "ok");
+	file_write_in(dir, "a.html", "ok");
 	{
 		char path[512];
 
@@ -717,7 +669,7 @@ test_set_errors(void **state)
 	assert_int_equal(ig_template_set_load_dir(set, "/nonexistent/ignite", &err), -1);
 	assert_int_equal(err.code, IG_ENOENT);
 	ig_template_set_free(set);
-	remove_dir(dir, names);
+	scratch_remove(dir);
 }
 
 static void

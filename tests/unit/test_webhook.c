@@ -25,6 +25,7 @@
 
 #include "timefmt.h"
 #include "webhook.h"
+#include "support.h"
 
 /* ---- CIDRs and the address policy ---------------------------------------- */
 
@@ -287,47 +288,19 @@ test_verify(void **state)
 	assert_false(ig_webhook_verify("key", "t=1700000000,v1=short", body, strlen(body), now, 300));
 }
 
-static char tmpdir[64];
-
-static int
-setup_dir(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ig-webhook-XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 static void
 test_secret_file(void **state)
 {
+	static const char not_hex[] = "not a secret\n";
+	static const char bad_last[] =
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeG";
 	unsigned char a[IG_WEBHOOK_SECRET_BYTES], b[IG_WEBHOOK_SECRET_BYTES];
 	struct ig_err err = { 0 };
 	char path[128], other[128];
 	struct stat st;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/webhook.secret", tmpdir);
+	snprintf(path, sizeof(path), "%s/webhook.secret", scratch_dir());
 	assert_int_equal(ig_webhook_secret_load(path, a, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -340,14 +313,14 @@ test_secret_file(void **state)
 	assert_int_equal(ig_webhook_secret_load(path, b, &err), -1);
 	assert_int_equal(err.code, IG_EPERM);
 	/* Not hex, or the wrong length. */
-	snprintf(other, sizeof(other), "%s/bad", tmpdir);
-	write_file(other, "not a secret\n", 0600);
+	snprintf(other, sizeof(other), "%s/bad", scratch_dir());
+	file_write(other, not_hex, sizeof(not_hex) - 1, 0600);
 	assert_int_equal(ig_webhook_secret_load(other, b, &err), -1);
 	assert_int_equal(err.code, IG_EINVAL);
-	write_file(other, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeG", 0600);
+	file_write(other, bad_last, sizeof(bad_last) - 1, 0600);
 	assert_int_equal(ig_webhook_secret_load(other, b, &err), -1);
 	/* A symlink is not followed. */
-	snprintf(other, sizeof(other), "%s/link", tmpdir);
+	snprintf(other, sizeof(other), "%s/link", scratch_dir());
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(symlink(path, other), 0);
 	assert_int_equal(ig_webhook_secret_load(other, b, &err), -1);
@@ -711,7 +684,7 @@ main(void)
 		cmocka_unit_test(test_signature_vector),
 		cmocka_unit_test(test_key_secret_vector),
 		cmocka_unit_test(test_verify),
-		cmocka_unit_test_setup_teardown(test_secret_file, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_secret_file, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_post_delivers_signed),
 		cmocka_unit_test(test_queue_retries_then_delivers),
 		cmocka_unit_test(test_queue_gives_up),
