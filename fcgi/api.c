@@ -2,11 +2,12 @@
 #include "server.h"
 #include "catalog.h"
 #include "docker.h"
-#include "jsonin.h"
+#include "log.h"
 #include "bounds.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "request.h"
 #include "run.h"
 #include "service.h"
 #include "store.h"
@@ -68,9 +69,40 @@ service_dir(struct ig_req *r, const char *name, char *dir, size_t len)
 	return 0;
 }
 
+/* Logs what a client is not shown of err (it may name server paths). */
+static void
+log_hidden(struct ig_req *r, const char *what, const char *name, const struct ig_err *err)
+{
+	ig_log(IG_LOG_ERROR, what, "id", r->request_id, "service", name,
+	    "code", ig_err_name(err->code), "error", err->msg, NULL);
+}
+
+/* The message for a service in dir that cannot be prepared (logged when
+ * the client does not see err's own). */
+static const char *
+service_problem(struct ig_req *r, const char *name, const char *dir, const struct ig_err *err)
+{
+	const char *m = ig_request_service_problem(err, dir);
+
+	if (m != err->msg)
+		log_hidden(r, "service cannot be prepared", name, err);
+	return m;
+}
+
+/* The message for a run of service name that failed inside the server. */
+static const char *
+failure_message(struct ig_req *r, const char *name, const struct ig_err *err)
+{
+	const char *text = ig_request_failure_text(err->code);
+
+	log_hidden(r, "execution failed", name, err);
+	return text != NULL ? text : err->msg;
+}
+
 /* An invalid service.yaml (the operator's problem, not the client's). */
 static int
-invalid_service(struct ig_req *r, const char *name, const struct ig_diags *d, const struct ig_err *err)
+invalid_service(struct ig_req *r, const char *name, const char *dir, const struct ig_diags *d,
+    const struct ig_err *err)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
 	struct json_object *problems = json_object_new_array();
@@ -83,8 +115,7 @@ invalid_service(struct ig_req *r, const char *name, const struct ig_diags *d, co
 	json_object_object_add(o, "success", json_object_new_boolean(0));
 	json_object_object_add(o, "serviceName", json_object_new_string(name));
 	json_object_object_add(e, "code", json_object_new_string("invalid_service"));
-	json_object_object_add(e, "message", json_object_new_string(err->msg[0] ? err->msg :
-	    "the service's configuration is invalid"));
+	json_object_object_add(e, "message", json_object_new_string(service_problem(r, name, dir, err)));
 	json_object_object_add(e, "problems", problems);
 	json_object_object_add(o, "error", e);
 	status = ig_resp_json(r, 400, o);
@@ -105,7 +136,7 @@ ig_api_service(struct ig_req *r)
 	if ((status = service_dir(r, r->seg[2], dir, sizeof(dir))) != 0)
 		return status;
 	if (ig_service_load(dir, true, &svc, &diags, &err) != 0) {
-		status = invalid_service(r, r->seg[2], &diags, &err);
+		status = invalid_service(r, r->seg[2], dir, &diags, &err);
 		ig_diags_free(&diags);
 		return status;
 	}
@@ -138,7 +169,7 @@ ig_api_preflight(struct ig_req *r)
 	if ((status = service_dir(r, r->seg[2], dir, sizeof(dir))) != 0)
 		return status;
 	if (ig_run_prepare(&ctx, dir, true, NULL, &p, &diags, &err) != 0) {
-		status = invalid_service(r, r->seg[2], &diags, &err);
+		status = invalid_service(r, r->seg[2], dir, &diags, &err);
 		ig_diags_free(&diags);
 		return status;
 	}
@@ -153,86 +184,29 @@ ig_api_preflight(struct ig_req *r)
 
 /* ---- execute -------------------------------------------------------------- */
 
-struct exec_req {
-	struct json_object *doc;       /* the parsed body (owns everything below) */
-	const char *input;             /* JSON text of "input" */
-	size_t input_len;
-	bool audit;
-	bool skip_preflight;
-	const char *stdin_data;
-	size_t stdin_len;
-	long max_memory_mb, max_timeout_ms;
-	double max_cpu;
-};
-
-/* Parses and type-checks an execute body. Returns 0, or the status answered. */
+/* Answers a refused execute body (core/request.h) in this endpoint's shape:
+ * the service named, no field member. Returns the status. */
 static int
-parse_execute(struct ig_req *r, const char *service, struct exec_req *x)
+refused(struct ig_req *r, const struct ig_request_error *e, const char *service)
 {
-	struct ig_err err = { 0 };
-	struct json_object_iterator it, end;
-	char msg[160];
+	int status = e->problem == IG_REQUEST_TOO_LARGE ? 413 :
+	    e->problem == IG_REQUEST_AUDIT_REQUIRED ? 403 : 400;
+
+	return ig_resp_error(r, status, ig_request_problem_name(e->problem), e->err.msg, service);
+}
+
+/* Parses and checks the body of r into *x; *doc owns what x points to.
+ * Returns 0, or the status answered. */
+static int
+parse_execute(struct ig_req *r, const char *service, struct json_object **doc, struct ig_request *x)
+{
+	struct ig_request_opts o = { ig_srv->config.allow_non_audit, ig_srv->config.batch_max };
+	struct ig_request_error e;
 
 	memset(x, 0, sizeof(*x));
-	x->audit = true;
-	if (ig_jsonin_parse(r->body.data, r->body.len, IG_JSON_MAX_DEPTH, &x->doc, &err) != 0)
-		return ig_resp_error(r, 400, "invalid_json", err.msg, service);
-	if (!json_object_is_type(x->doc, json_type_object))
-		return ig_resp_error(r, 400, "invalid_request", "the body must be a JSON object", service);
-	it = json_object_iter_begin(x->doc);
-	end = json_object_iter_end(x->doc);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		const char *k = json_object_iter_peek_name(&it);
-		struct json_object *v = json_object_iter_peek_value(&it);
-
-		if (strcmp(k, "input") == 0) {
-			size_t n = 0;
-			x->input = v == NULL ? "null" : json_object_to_json_string_length(v,
-			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-			x->input_len = v == NULL ? 4 : n;
-		} else if (strcmp(k, "audit") == 0 || strcmp(k, "skipPreflight") == 0) {
-			if (!json_object_is_type(v, json_type_boolean)) {
-				snprintf(msg, sizeof(msg), "field \"%s\" must be a boolean", k);
-				return ig_resp_error(r, 400, "invalid_field", msg, service);
-			}
-			if (k[0] == 'a')
-				x->audit = json_object_get_boolean(v);
-			else
-				x->skip_preflight = json_object_get_boolean(v);
-		} else if (strcmp(k, "stdin") == 0) {
-			if (!json_object_is_type(v, json_type_string)) {
-				snprintf(msg, sizeof(msg), "field \"stdin\" must be a string");
-				return ig_resp_error(r, 400, "invalid_field", msg, service);
-			}
-			x->stdin_data = json_object_get_string(v);
-			x->stdin_len = (size_t)json_object_get_string_len(v);
-		} else if (strcmp(k, "limits") == 0) {
-			struct json_object *m;
-			if (!json_object_is_type(v, json_type_object))
-				return ig_resp_error(r, 400, "invalid_field", "field \"limits\" must be an object", service);
-			if (json_object_object_get_ex(v, "memoryMb", &m)) {
-				if (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) <= 0)
-					return ig_resp_error(r, 400, "invalid_field", "limits.memoryMb must be a positive integer", service);
-				x->max_memory_mb = (long)json_object_get_int64(m);
-			}
-			if (json_object_object_get_ex(v, "timeoutMs", &m)) {
-				if (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) <= 0)
-					return ig_resp_error(r, 400, "invalid_field", "limits.timeoutMs must be a positive integer", service);
-				x->max_timeout_ms = (long)json_object_get_int64(m);
-			}
-			if (json_object_object_get_ex(v, "cpuLimit", &m)) {
-				if (!(json_object_is_type(m, json_type_int) || json_object_is_type(m, json_type_double)) ||
-				    json_object_get_double(m) <= 0)
-					return ig_resp_error(r, 400, "invalid_field", "limits.cpuLimit must be a positive number", service);
-				x->max_cpu = json_object_get_double(m);
-			}
-		} else {
-			snprintf(msg, sizeof(msg), "unknown field \"%.64s\"", k);
-			return ig_resp_error(r, 400, "invalid_field", msg, service);
-		}
-	}
-	if (x->input_len > IG_INPUT_MAX)
-		return ig_resp_error(r, 413, "payload_too_large", "input too large", service);
+	if (ig_request_parse(r->body.data, r->body.len, doc, &e) != 0 ||
+	    ig_request_execute(*doc, &o, x, &e) != 0)
+		return refused(r, &e, service);
 	return 0;
 }
 
@@ -270,23 +244,97 @@ stream_output(void *arg, int stream, const char *p, size_t n)
 	json_object_put(line);
 }
 
+/* The "result" line that ends a streamed execute. */
+static void
+stream_result(struct ig_req *r, const char *name, const char *dir, int st,
+    struct json_object *report, const struct ig_err *err)
+{
+	struct json_object *line = json_object_new_object(), *e;
+	const char *code;
+
+	json_object_object_add(line, "event", json_object_new_string("result"));
+	if (report != NULL) {
+		if (st == IG_RUN_FAILED)
+			failure_message(r, name, err);
+		ig_request_failure_hide(report);
+		json_object_object_foreach(report, k, val)
+			json_object_object_add(line, k, json_object_get(val));
+	} else {
+		e = json_object_new_object();
+		ig_http_status_for(err, &code);
+		json_object_object_add(line, "success", json_object_new_boolean(0));
+		json_object_object_add(line, "serviceName", json_object_new_string(name));
+		json_object_object_add(e, "code", json_object_new_string(
+		    st == IG_RUN_INVALID ? "invalid_service" : code));
+		json_object_object_add(e, "message", json_object_new_string(
+		    st == IG_RUN_INVALID ? service_problem(r, name, dir, err) : failure_message(r, name, err)));
+		json_object_object_add(line, "error", e);
+	}
+	ig_resp_stream_line(r, line);
+	json_object_put(line);
+}
+
+/* Answers a run that ended in st (not streamed). */
+static int
+answer_run(struct ig_req *r, const char *name, const char *dir, int st,
+    struct json_object *report, const struct ig_diags *diags, const struct ig_err *err)
+{
+	struct json_object *e;
+	const char *code;
+	int status;
+
+	switch (st) {
+	case IG_RUN_DONE:
+		return ig_resp_json(r, 200, report);
+	case IG_RUN_BLOCKED:
+		return ig_resp_json(r, 400, report);
+	case IG_RUN_INVALID:
+		return invalid_service(r, name, dir, diags, err);
+	}
+	status = ig_http_status_for(err, &code);
+	if (report == NULL)
+		return ig_resp_error(r, status, code, err->msg, name);
+	/* The failed run was recorded; say where. */
+	failure_message(r, name, err);
+	ig_request_failure_hide(report);
+	if (json_object_object_get_ex(report, "error", &e))
+		json_object_object_add(e, "code", json_object_new_string(code));
+	return ig_resp_json(r, status, report);
+}
+
+/* Counts the run in the metrics. */
+static void
+count_run(const char *name, int st, struct json_object *report, const struct ig_err *err)
+{
+	struct json_object *v, *m, *ms;
+	double secs = -1;
+
+	if (report != NULL && json_object_object_get_ex(report, "status", &v)) {
+		if (json_object_object_get_ex(report, "metrics", &m) &&
+		    json_object_object_get_ex(m, "executionTimeMs", &ms))
+			secs = json_object_get_double(ms) / 1000.0;
+		ig_metrics_execution(name, json_object_get_string(v), secs);
+	}
+	if (st == IG_RUN_FAILED && (err->code == IG_EDOCKER_DOWN || err->code == IG_EDOCKER))
+		ig_metrics_docker_error(err->code == IG_EDOCKER_DOWN ? "unavailable" : "engine");
+}
+
 int
 ig_api_execute(struct ig_req *r)
 {
-	const char *name = r->seg[2], *code, *stream_q = ig_req_query(r, "stream");
+	const char *name = r->seg[2], *stream_q = ig_req_query(r, "stream");
 	struct ig_run_ctx ctx = run_ctx(r);
 	struct ig_run_request req;
 	struct stream_state ss = { r, 0 };
-	struct json_object *report = NULL, *v;
+	struct json_object *report = NULL, *doc = NULL;
 	struct ig_diags diags = { 0 };
 	struct ig_err err = { 0 };
-	struct exec_req x;
+	struct ig_request x;
 	bool streaming = stream_q != NULL && (strcmp(stream_q, "1") == 0 || strcmp(stream_q, "true") == 0);
 	unsigned retry = 0;
 	int status, st;
 	char dir[4096], extra[64];
 
-	memset(&x, 0, sizeof(x));
 	if ((status = service_dir(r, name, dir, sizeof(dir))) != 0)
 		return status;
 	if ((status = ig_req_read_body(r, (size_t)ig_srv->config.body_max, true)) != 0)
@@ -294,13 +342,8 @@ ig_api_execute(struct ig_req *r)
 	/* "async", "callbackUrl" and Idempotency-Key requests: api_adhoc.c. */
 	if ((status = ig_api_execute_hook(r, name, dir)) != 0)
 		return status;
-	if ((status = parse_execute(r, name, &x)) != 0)
+	if ((status = parse_execute(r, name, &doc, &x)) != 0)
 		goto out;
-	if (!x.audit && !ig_srv->config.allow_non_audit) {
-		status = ig_resp_error(r, 403, "audit_required",
-		    "this server runs every execution in audit mode; \"audit\": false is not allowed", name);
-		goto out;
-	}
 	if (!ig_ratelimit_concurrency_acquire(ig_srv->slots, r->who.key_id,
 	    ig_srv->config.slot_wait_ms, &retry)) {
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry > 0 ? retry : 1);
@@ -318,9 +361,9 @@ ig_api_execute(struct ig_req *r)
 	req.input_len = x.input_len;
 	req.stdin_data = x.stdin_data;
 	req.stdin_len = x.stdin_len;
-	req.max_memory_mb = x.max_memory_mb;
-	req.max_timeout_ms = x.max_timeout_ms;
-	req.max_cpu = x.max_cpu;
+	req.max_memory_mb = x.memory_mb;
+	req.max_timeout_ms = x.timeout_ms;
+	req.max_cpu = x.cpu;
 	req.output_max = (size_t)ig_srv->config.output_max;
 	req.pids_limit = ig_srv->config.pids_limit;
 	req.cancel = &ss.cancel;
@@ -339,64 +382,16 @@ ig_api_execute(struct ig_req *r)
 	st = ig_run_service(&ctx, &req, &report, &diags, &err);
 	ig_metrics_inflight(-1);
 	ig_ratelimit_concurrency_release(ig_srv->slots, r->who.key_id);
-
-	if (report != NULL && json_object_object_get_ex(report, "status", &v)) {
-		struct json_object *m, *ms;
-		double secs = -1;
-		if (json_object_object_get_ex(report, "metrics", &m) &&
-		    json_object_object_get_ex(m, "executionTimeMs", &ms))
-			secs = json_object_get_double(ms) / 1000.0;
-		ig_metrics_execution(name, json_object_get_string(v), secs);
-	}
-	if (st == IG_RUN_FAILED && (err.code == IG_EDOCKER_DOWN || err.code == IG_EDOCKER))
-		ig_metrics_docker_error(err.code == IG_EDOCKER_DOWN ? "unavailable" : "engine");
-
+	count_run(name, st, report, &err);
 	if (streaming) {
-		struct json_object *line = json_object_new_object();
-		json_object_object_add(line, "event", json_object_new_string("result"));
-		if (report != NULL) {
-			json_object_object_foreach(report, k, val)
-				json_object_object_add(line, k, json_object_get(val));
-		} else {
-			struct json_object *e = json_object_new_object();
-			ig_http_status_for(&err, &code);
-			json_object_object_add(line, "success", json_object_new_boolean(0));
-			json_object_object_add(line, "serviceName", json_object_new_string(name));
-			json_object_object_add(e, "code", json_object_new_string(
-			    st == IG_RUN_INVALID ? "invalid_service" : code));
-			json_object_object_add(e, "message", json_object_new_string(err.msg));
-			json_object_object_add(line, "error", e);
-		}
-		ig_resp_stream_line(r, line);
-		json_object_put(line);
+		stream_result(r, name, dir, st, report, &err);
 		status = 200;
-		goto out;
-	}
-	switch (st) {
-	case IG_RUN_DONE:
-		status = ig_resp_json(r, 200, report);
-		break;
-	case IG_RUN_BLOCKED:
-		status = ig_resp_json(r, 400, report);
-		break;
-	case IG_RUN_INVALID:
-		status = invalid_service(r, name, &diags, &err);
-		break;
-	default:
-		status = ig_http_status_for(&err, &code);
-		if (report != NULL) {
-			/* The failed run was recorded; say where. */
-			struct json_object *e;
-			if (json_object_object_get_ex(report, "error", &e))
-				json_object_object_add(e, "code", json_object_new_string(code));
-			status = ig_resp_json(r, status, report);
-		} else {
-			status = ig_resp_error(r, status, code, err.msg, name);
-		}
+	} else {
+		status = answer_run(r, name, dir, st, report, &diags, &err);
 	}
 out:
 	json_object_put(report);
-	json_object_put(x.doc);
+	json_object_put(doc);
 	ig_diags_free(&diags);
 	return status;
 }
@@ -446,6 +441,8 @@ ig_api_run(struct ig_req *r)
 		status = ig_http_status_for(&err, &code);
 		return ig_resp_error(r, status, code, status == 404 ? "no such run" : err.msg, NULL);
 	}
+	/* A failed run's stored message may name server paths. */
+	ig_request_failure_hide(o);
 	status = ig_resp_json(r, 200, o);
 	json_object_put(o);
 	return status;

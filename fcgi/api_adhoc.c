@@ -15,13 +15,13 @@
 #include "adhoc.h"
 #include "catalog.h"
 #include "jobs.h"
-#include "jsonin.h"
 #include "keys.h"
 #include "bounds.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "request.h"
 #include "run.h"
 #include "service.h"
 #include "store.h"
@@ -159,34 +159,14 @@ accepted(struct ig_req *r, const char *id, const char *status, const char *extra
 	return st;
 }
 
-/* ---- request bodies ------------------------------------------------------------- */
+/* ---- request bodies (checked by core/request.h) ---------------------------------- */
 
-enum body_kind { BODY_SERVICE, BODY_ADHOC, BODY_BATCH_ITEM };
-
-/* One execute request, pointing into the parsed body. */
-struct xreq {
-	const char *input;              /* JSON text (owned by the body) */
-	size_t input_len;
-	bool   audit;
-	bool   audit_given;
-	bool   skip_preflight;
-	const char *stdin_data;
-	size_t stdin_len;
-	long   memory_mb, timeout_ms;
-	double cpu;
-	bool   async;
-	const char *callback_url;
-	const char *service;            /* batch items that run a service */
-	const char *runtime, *entry;    /* ad-hoc */
-	struct json_object *files;
-};
-
-/* Why a body was refused: HTTP status, code, field, message. */
+/* Why a request was refused: HTTP status, code, field, message. */
 struct refusal {
 	int  status;
 	const char *code;
-	char field[IG_ADHOC_FIELD_MAX + 32];
-	char msg[400];
+	char field[IG_REQUEST_FIELD_MAX + 32];   /* room for a "requests[i]." prefix */
+	char msg[432];
 };
 
 static int
@@ -207,130 +187,29 @@ refuse(struct refusal *f, int status, const char *code, const char *field, const
 	return -1;
 }
 
-static bool
-is_number(struct json_object *v)
+/* A body core/request.h refused, as this file answers it. Returns -1. */
+static int
+refuse_body(struct refusal *f, const struct ig_request_error *e)
 {
-	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+	int status = e->problem == IG_REQUEST_TOO_LARGE ? 413 :
+	    e->problem == IG_REQUEST_AUDIT_REQUIRED ? 403 : 400;
+
+	return refuse(f, status, ig_request_problem_name(e->problem), e->field, "%s", e->err.msg);
 }
 
+/* Answers f. Returns the status. */
 static int
-parse_limits(struct json_object *v, struct xreq *x, struct refusal *f)
+refused(struct ig_req *r, const struct refusal *f)
 {
-	if (!json_object_is_type(v, json_type_object))
-		return refuse(f, 400, "invalid_field", "limits", "limits: must be an object");
-	json_object_object_foreach(v, k, m) {
-		if (strcmp(k, "memoryMb") == 0) {
-			if (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) <= 0 ||
-			    json_object_get_int64(m) > IG_MEMORY_MB_MAX)
-				return refuse(f, 400, "invalid_field", "limits.memoryMb",
-				    "limits.memoryMb: must be a positive integer");
-			x->memory_mb = (long)json_object_get_int64(m);
-		} else if (strcmp(k, "timeoutMs") == 0) {
-			if (!json_object_is_type(m, json_type_int) || json_object_get_int64(m) <= 0 ||
-			    json_object_get_int64(m) > IG_TIMEOUT_MS_MAX)
-				return refuse(f, 400, "invalid_field", "limits.timeoutMs",
-				    "limits.timeoutMs: must be a positive integer");
-			x->timeout_ms = (long)json_object_get_int64(m);
-		} else if (strcmp(k, "cpuLimit") == 0) {
-			if (!is_number(m) || !(json_object_get_double(m) > 0) ||
-			    json_object_get_double(m) > IG_CPU_LIMIT_MAX)
-				return refuse(f, 400, "invalid_field", "limits.cpuLimit",
-				    "limits.cpuLimit: must be a positive number");
-			x->cpu = json_object_get_double(m);
-		} else {
-			return refuse(f, 400, "invalid_field", "limits", "limits: unknown field \"%.64s\" "
-			    "(expected memoryMb, timeoutMs, cpuLimit)", k);
-		}
-	}
-	return 0;
+	return field_error(r, f->status, f->code, f->field, f->msg);
 }
 
-/* Type-checks an execute body of kind k. Returns 0, or -1 with f filled. */
-static int
-parse_body(struct json_object *o, enum body_kind k, struct xreq *x, struct refusal *f)
+static struct ig_request_opts
+request_opts(void)
 {
-	memset(x, 0, sizeof(*x));
-	x->audit = true;
-	if (!json_object_is_type(o, json_type_object))
-		return refuse(f, 400, "invalid_request", "", "the body must be a JSON object");
-	json_object_object_foreach(o, key, v) {
-		if (strcmp(key, "input") == 0) {
-			size_t n = 0;
-			x->input = v == NULL ? "null" : json_object_to_json_string_length(v,
-			    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-			x->input_len = v == NULL ? 4 : n;
-			if (x->input_len > IG_INPUT_MAX)
-				return refuse(f, 413, "payload_too_large", "input",
-				    "input: larger than %d bytes", IG_INPUT_MAX);
-		} else if (strcmp(key, "audit") == 0 || strcmp(key, "skipPreflight") == 0 ||
-		    strcmp(key, "async") == 0) {
-			if (!json_object_is_type(v, json_type_boolean))
-				return refuse(f, 400, "invalid_field", key, "%s: must be a boolean", key);
-			if (key[0] == 'a' && key[1] == 'u') {
-				x->audit = json_object_get_boolean(v);
-				x->audit_given = true;
-			} else if (key[0] == 's') {
-				x->skip_preflight = json_object_get_boolean(v);
-			} else {
-				x->async = json_object_get_boolean(v);
-			}
-		} else if (strcmp(key, "stdin") == 0) {
-			if (!json_object_is_type(v, json_type_string))
-				return refuse(f, 400, "invalid_field", "stdin", "stdin: must be a string");
-			x->stdin_data = json_object_get_string(v);
-			x->stdin_len = (size_t)json_object_get_string_len(v);
-			if (x->stdin_len > IG_STDIN_MAX)
-				return refuse(f, 413, "payload_too_large", "stdin",
-				    "stdin: larger than %d bytes", IG_STDIN_MAX);
-		} else if (strcmp(key, "limits") == 0) {
-			if (parse_limits(v, x, f) != 0)
-				return -1;
-		} else if (strcmp(key, "callbackUrl") == 0) {
-			if (!json_object_is_type(v, json_type_string))
-				return refuse(f, 400, "invalid_field", "callbackUrl", "callbackUrl: must be a string");
-			x->callback_url = json_object_get_string(v);
-		} else if (k != BODY_SERVICE && (strcmp(key, "runtime") == 0 || strcmp(key, "entry") == 0)) {
-			if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
-				return refuse(f, 400, "invalid_field", key, "%s: must be a non-empty string", key);
-			if (key[0] == 'r')
-				x->runtime = json_object_get_string(v);
-			else
-				x->entry = json_object_get_string(v);
-		} else if (k != BODY_SERVICE && strcmp(key, "files") == 0) {
-			x->files = v;
-		} else if (k == BODY_BATCH_ITEM && strcmp(key, "service") == 0) {
-			if (!json_object_is_type(v, json_type_string))
-				return refuse(f, 400, "invalid_field", "service", "service: must be a string");
-			x->service = json_object_get_string(v);
-		} else {
-			return refuse(f, 400, "invalid_field", key, "unknown field \"%.64s\"", key);
-		}
-	}
-	if (k == BODY_BATCH_ITEM) {
-		x->async = true;
-		if (x->service != NULL && (x->runtime != NULL || x->files != NULL || x->entry != NULL))
-			return refuse(f, 400, "invalid_field", "service",
-			    "service: a request runs either a service or files, not both");
-		if (x->service == NULL && x->files == NULL)
-			return refuse(f, 400, "invalid_field", "service",
-			    "service: each request names a service or sends files");
-	}
-	if ((k == BODY_ADHOC || (k == BODY_BATCH_ITEM && x->service == NULL))) {
-		if (x->runtime == NULL)
-			return refuse(f, 400, "invalid_field", "runtime", "runtime: is required (e.g. \"node@24\")");
-		if (x->files == NULL)
-			return refuse(f, 400, "invalid_field", "files", "files: is required");
-		if (x->audit_given && !x->audit)
-			return refuse(f, 400, "invalid_field", "audit",
-			    "audit: ad-hoc runs always run in audit mode");
-	}
-	if (x->callback_url != NULL && !x->async)
-		return refuse(f, 400, "invalid_field", "callbackUrl",
-		    "callbackUrl: only async runs call back; add \"async\": true");
-	if (!x->audit && !ig_srv->config.allow_non_audit)
-		return refuse(f, 403, "audit_required", "audit", "this server runs every execution in "
-		    "audit mode; \"audit\": false is not allowed");
-	return 0;
+	struct ig_request_opts o = { ig_srv->config.allow_non_audit, ig_srv->config.batch_max };
+
+	return o;
 }
 
 static void
@@ -360,74 +239,93 @@ run_ctx(struct ig_req *r, bool service)
 	return c;
 }
 
-/* Maps a core error that is not the request's fault. */
+/* Maps a core error that is not the request's fault. Engine, storage and
+ * internal failures get a fixed message; core's, which may name server
+ * paths, goes to the log. */
 static int
-core_failure(struct refusal *f, const struct ig_err *err)
+core_failure(struct ig_req *r, struct refusal *f, const struct ig_err *err)
 {
-	const char *code;
+	const char *code, *text = ig_request_failure_text(err->code);
 	int st = ig_http_status_for(err, &code);
 
-	return refuse(f, st, code, "", "%s", err->msg);
+	if (text == NULL)
+		return refuse(f, st, code, "", "%s", err->msg);
+	ig_log(IG_LOG_ERROR, "error detail not shown to the client", "id", r->request_id,
+	    "code", code, "error", err->msg, NULL);
+	return refuse(f, st, code, "", "%s", text);
 }
 
-/* Prepares what x asks for into *run: a service (dir) or files. Returns 0
- * or -1 with f filled. */
+/* Prepares the service in dir into *run. Returns 0 or -1 with f filled. */
 static int
-prepare(struct ig_req *r, const struct xreq *x, const char *service_dir, struct ig_adhoc_run *run,
+prepare_service(struct ig_req *r, const char *dir, struct ig_adhoc_run *run, struct refusal *f)
+{
+	struct ig_run_ctx ctx = run_ctx(r, true);
+	struct ig_diags diags = { 0 };
+	struct ig_err err = { 0 };
+	const char *m;
+	char line[600];
+
+	if (ig_run_prepare(&ctx, dir, true, NULL, &run->prep, &diags, &err) == 0)
+		return 0;
+	if (err.code == IG_EINVAL || err.code == IG_EPERM) {
+		if ((m = ig_request_service_problem(&err, dir)) != err.msg)
+			ig_log(IG_LOG_ERROR, "service cannot be prepared", "id", r->request_id,
+			    "error", err.msg, NULL);
+		refuse(f, 400, "invalid_service", "", "%s%s%s", m, diags.n > 0 ? ": " : "",
+		    diags.n > 0 ? ig_diag_format(&diags.v[0], line, sizeof(line)) : "");
+	} else {
+		core_failure(r, f, &err);
+	}
+	ig_diags_free(&diags);
+	return -1;
+}
+
+/* Checks and writes the files x sends and prepares them into *run.
+ * Returns 0 or -1 with f filled. */
+static int
+prepare_files(struct ig_req *r, const struct ig_request *x, struct ig_adhoc_run *run,
     struct refusal *f)
 {
-	struct ig_run_ctx ctx = run_ctx(r, service_dir != NULL);
+	struct ig_run_ctx ctx = run_ctx(r, false);
+	struct ig_adhoc_profile p;
+	struct ig_adhoc_files fs = { 0 };
+	struct ig_adhoc_spec spec;
 	struct ig_err err = { 0 };
+	char field[IG_ADHOC_FIELD_MAX] = "";
+	int rc;
 
-	memset(run, 0, sizeof(*run));
-	if (service_dir != NULL) {
-		struct ig_diags diags = { 0 };
-		char line[600];
-		if (ig_run_prepare(&ctx, service_dir, true, NULL, &run->prep, &diags, &err) != 0) {
-			if (err.code == IG_EINVAL || err.code == IG_EPERM) {
-				refuse(f, 400, "invalid_service", "", "%s%s%s",
-				    err.msg[0] ? err.msg : "the service's configuration is invalid",
-				    diags.n > 0 ? ": " : "",
-				    diags.n > 0 ? ig_diag_format(&diags.v[0], line, sizeof(line)) : "");
-			} else {
-				core_failure(f, &err);
-			}
-			ig_diags_free(&diags);
-			return -1;
-		}
-		return 0;
-	}
-	{
-		struct ig_adhoc_profile p;
-		struct ig_adhoc_files fs = { 0 };
-		struct ig_adhoc_spec spec;
-		char field[IG_ADHOC_FIELD_MAX] = "";
-		int rc;
-
-		profile_of(&p);
-		if (ig_adhoc_files_from_json(x->files, &p, &fs, field, sizeof(field), &err) != 0) {
-			ig_adhoc_files_free(&fs);
-			if (err.code == IG_ENOMEM)
-				return core_failure(f, &err);
-			return refuse(f, 400, "invalid_field", field, "%s", err.msg);
-		}
-		memset(&spec, 0, sizeof(spec));
-		spec.runtime = x->runtime;
-		spec.entry = x->entry;
-		spec.memory_mb = x->memory_mb;
-		spec.cpu = x->cpu;
-		spec.timeout_ms = x->timeout_ms;
-		rc = ig_adhoc_prepare(&ctx, &p, &spec, &fs, run, field, sizeof(field), &err);
+	profile_of(&p);
+	if (ig_adhoc_files_from_json(x->files, &p, &fs, field, sizeof(field), &err) != 0) {
 		ig_adhoc_files_free(&fs);
-		if (rc != 0) {
-			if (field[0] != '\0')
-				return refuse(f, 400, "invalid_field", field, "%s", err.msg);
-			ig_log(IG_LOG_ERROR, "ad-hoc run: cannot prepare", "id", r->request_id,
-			    "error", err.msg, NULL);
-			return core_failure(f, &err);
-		}
-		return 0;
+		if (err.code == IG_ENOMEM)
+			return core_failure(r, f, &err);
+		return refuse(f, 400, "invalid_field", field, "%s", err.msg);
 	}
+	memset(&spec, 0, sizeof(spec));
+	spec.runtime = x->runtime;
+	spec.entry = x->entry;
+	spec.memory_mb = x->memory_mb;
+	spec.cpu = x->cpu;
+	spec.timeout_ms = x->timeout_ms;
+	rc = ig_adhoc_prepare(&ctx, &p, &spec, &fs, run, field, sizeof(field), &err);
+	ig_adhoc_files_free(&fs);
+	if (rc == 0)
+		return 0;
+	if (field[0] != '\0')
+		return refuse(f, 400, "invalid_field", field, "%s", err.msg);
+	return core_failure(r, f, &err);
+}
+
+/* Prepares what x asks for into *run: the service in service_dir, or the
+ * files x sends. Returns 0 or -1 with f filled. */
+static int
+prepare(struct ig_req *r, const struct ig_request *x, const char *service_dir, struct ig_adhoc_run *run,
+    struct refusal *f)
+{
+	memset(run, 0, sizeof(*run));
+	if (service_dir != NULL)
+		return prepare_service(r, service_dir, run, f);
+	return prepare_files(r, x, run, f);
 }
 
 /* Checks a callback URL against the configured targets (resolving it). */
@@ -446,7 +344,7 @@ check_callback(const char *url, struct refusal *f)
 
 /* Turns a prepared request into a job spec; run moves into it. */
 static int
-make_spec(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, const char *batch,
+make_spec(struct ig_req *r, const struct ig_request *x, struct ig_adhoc_run *run, const char *batch,
     const char *run_id, struct ig_job_spec *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -562,6 +460,7 @@ replay(struct ig_req *r, const char *id, bool batch)
 	} else {
 		bool blocked = json_object_object_get_ex(rep, "status", &v) &&
 		    strcmp(json_object_get_string(v), "blocked") == 0;
+		ig_request_failure_hide(rep);
 		st = json_resp(r, blocked ? 400 : 200, rep, hdr);
 	}
 	json_object_put(rep);
@@ -608,7 +507,7 @@ idem_abort(struct ig_req *r, struct idem *idem)
 
 /* Queues one prepared run and answers 202. */
 static int
-run_async(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, struct idem *idem)
+run_async(struct ig_req *r, const struct ig_request *x, struct ig_adhoc_run *run, struct idem *idem)
 {
 	struct ig_job_spec s;
 	struct ig_err err = { 0 };
@@ -637,16 +536,40 @@ run_async(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, stru
 	return accepted(r, s.run_id, "queued", NULL);
 }
 
+/* Answers a run that ended in st, as api.c does. */
+static int
+answer_run(struct ig_req *r, const char *name, int st, struct json_object *report,
+    const struct ig_err *err)
+{
+	struct json_object *e;
+	const char *code;
+	int status;
+
+	if (st == IG_RUN_DONE)
+		return json_resp(r, 200, report, NULL);
+	if (st == IG_RUN_BLOCKED)
+		return json_resp(r, 400, report, NULL);
+	status = ig_http_status_for(err, &code);
+	if (report == NULL)
+		return ig_resp_error(r, status, code, err->msg, name);
+	/* Recorded: the detail, which may name server paths, goes to the log. */
+	ig_log(IG_LOG_ERROR, "execution failed", "id", r->request_id, "service", name,
+	    "code", ig_err_name(err->code), "error", err->msg, NULL);
+	ig_request_failure_hide(report);
+	if (json_object_object_get_ex(report, "error", &e))
+		json_object_object_add(e, "code", json_object_new_string(code));
+	return json_resp(r, status, report, NULL);
+}
+
 /* Runs one prepared run now and answers with its report (as api.c does). */
 static int
-run_sync(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, struct idem *idem,
+run_sync(struct ig_req *r, const struct ig_request *x, struct ig_adhoc_run *run, struct idem *idem,
     const char *name)
 {
 	struct ig_run_ctx ctx = run_ctx(r, run->files == NULL);
 	struct ig_run_request req;
 	struct json_object *report = NULL, *extra = NULL, *v;
 	struct ig_err err = { 0 };
-	const char *code;
 	unsigned retry = 0;
 	int st, status;
 
@@ -691,24 +614,7 @@ run_sync(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, struc
 	}
 	if (report == NULL)
 		idem_abort(r, idem);
-	switch (st) {
-	case IG_RUN_DONE:
-		status = json_resp(r, 200, report, NULL);
-		break;
-	case IG_RUN_BLOCKED:
-		status = json_resp(r, 400, report, NULL);
-		break;
-	default:
-		status = ig_http_status_for(&err, &code);
-		if (report != NULL) {
-			struct json_object *e;
-			if (json_object_object_get_ex(report, "error", &e))
-				json_object_object_add(e, "code", json_object_new_string(code));
-			status = json_resp(r, status, report, NULL);
-		} else {
-			status = ig_resp_error(r, status, code, err.msg, name);
-		}
-	}
+	status = answer_run(r, name, st, report, &err);
 	json_object_put(report);
 	return status;
 }
@@ -716,7 +622,7 @@ run_sync(struct ig_req *r, const struct xreq *x, struct ig_adhoc_run *run, struc
 /* What POST /api/execute and the hooked service execute share once the
  * body is parsed: idempotency, preparation, sync or async run. */
 static int
-execute(struct ig_req *r, const struct xreq *x, const char *service_dir, const char *name)
+execute(struct ig_req *r, const struct ig_request *x, const char *service_dir, const char *name)
 {
 	struct ig_adhoc_run run;
 	struct refusal f;
@@ -729,7 +635,7 @@ execute(struct ig_req *r, const struct xreq *x, const char *service_dir, const c
 	if (check_callback(x->async ? x->callback_url : NULL, &f) != 0 ||
 	    prepare(r, x, service_dir, &run, &f) != 0) {
 		idem_abort(r, &idem);
-		return field_error(r, f.status, f.code, f.field, f.msg);
+		return refused(r, &f);
 	}
 	if (x->async)
 		st = run_async(r, x, &run, &idem);
@@ -739,37 +645,45 @@ execute(struct ig_req *r, const struct xreq *x, const char *service_dir, const c
 	return st;
 }
 
-/* Reads and parses the body. Returns 0 with *doc, or the status answered. */
+/* Reads and parses the body (a JSON object). Returns 0 with *doc, or the
+ * status answered. */
 static int
 read_json(struct ig_req *r, struct json_object **doc)
 {
-	struct ig_err err = { 0 };
+	struct ig_request_error e;
+	struct refusal f;
 	int st;
 
 	*doc = NULL;
 	if ((st = ig_req_read_body(r, (size_t)ig_srv->config.body_max, true)) != 0)
 		return st;
-	if (ig_jsonin_parse(r->body.data, r->body.len, IG_JSON_MAX_DEPTH, doc, &err) != 0)
-		return ig_resp_error(r, 400, "invalid_json", err.msg, NULL);
+	if (ig_request_parse(r->body.data, r->body.len, doc, &e) != 0) {
+		refuse_body(&f, &e);
+		return refused(r, &f);
+	}
 	return 0;
 }
 
 int
 ig_api_adhoc_execute(struct ig_req *r)
 {
+	struct ig_request_opts o = request_opts();
 	struct json_object *doc = NULL;
+	struct ig_request_error e;
 	struct refusal f;
-	struct xreq x;
+	struct ig_request x;
 	int st;
 
 	if (jobs == NULL)
 		return ig_resp_error(r, 503, "unavailable", "ad-hoc runs are not available", NULL);
 	if ((st = read_json(r, &doc)) != 0)
 		return st;
-	if (parse_body(doc, BODY_ADHOC, &x, &f) != 0)
-		st = field_error(r, f.status, f.code, f.field, f.msg);
-	else
+	if (ig_request_job(doc, IG_REQUEST_ADHOC, &o, &x, &e) != 0) {
+		refuse_body(&f, &e);
+		st = refused(r, &f);
+	} else {
 		st = execute(r, &x, NULL, IG_ADHOC_SERVICE_NAME);
+	}
 	json_object_put(doc);
 	return st;
 }
@@ -778,43 +692,79 @@ int
 ig_api_execute_hook(struct ig_req *r, const char *name, const char *dir)
 {
 	const char *stream = ig_req_query(r, "stream");
+	struct ig_request_opts o = request_opts();
 	struct json_object *doc = NULL, *v;
-	struct ig_err err = { 0 };
+	struct ig_request_error e;
 	struct refusal f;
-	struct xreq x;
+	struct ig_request x;
 	int st;
 
 	if (jobs == NULL)
 		return 0;
-	if (ig_jsonin_parse(r->body.data, r->body.len, IG_JSON_MAX_DEPTH, &doc, &err) != 0 ||
-	    !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
+	if (ig_request_parse(r->body.data, r->body.len, &doc, &e) != 0)
 		return 0;           /* api.c answers malformed bodies */
-	}
 	if (!json_object_object_get_ex(doc, "async", &v) &&
 	    !json_object_object_get_ex(doc, "callbackUrl", &v) &&
 	    ig_req_param(r, "HTTP_IDEMPOTENCY_KEY") == NULL) {
 		json_object_put(doc);
 		return 0;           /* an ordinary execute: api.c runs it */
 	}
-	if (stream != NULL && (strcmp(stream, "1") == 0 || strcmp(stream, "true") == 0))
+	if (stream != NULL && (strcmp(stream, "1") == 0 || strcmp(stream, "true") == 0)) {
 		st = field_error(r, 400, "invalid_request", "stream", "streaming cannot be combined "
 		    "with \"async\", \"callbackUrl\" or an Idempotency-Key");
-	else if (parse_body(doc, BODY_SERVICE, &x, &f) != 0)
-		st = field_error(r, f.status, f.code, f.field, f.msg);
-	else
+	} else if (ig_request_job(doc, IG_REQUEST_SERVICE, &o, &x, &e) != 0) {
+		refuse_body(&f, &e);
+		st = refused(r, &f);
+	} else {
 		st = execute(r, &x, dir, name);
+	}
 	json_object_put(doc);
 	return st;
 }
 
 /* ---- batches ------------------------------------------------------------------- */
 
+/* Checks and prepares entry i of a batch into *x and *run. Returns 0, or
+ * -1 with f filled about the entry ("requests[i]…" in field and message). */
+static int
+batch_entry(struct ig_req *r, struct json_object *item, size_t i, struct ig_request *x,
+    struct ig_adhoc_run *run, struct refusal *f)
+{
+	struct ig_request_opts o = request_opts();
+	struct ig_request_error e;
+	char dir[4096], field[sizeof(f->field)], msg[sizeof(f->msg)];
+	const int keep_field = IG_REQUEST_FIELD_MAX - 1, keep_msg = (int)sizeof(msg) - 32;
+	const char *sdir = NULL;
+
+	memset(run, 0, sizeof(*run));
+	if (ig_request_job(item, IG_REQUEST_BATCH_ITEM, &o, x, &e) != 0) {
+		refuse_body(f, &e);
+	} else if (x->service != NULL && !ig_service_name_ok(x->service)) {
+		refuse(f, 400, "invalid_name", "service", "service: invalid service name");
+	} else if (x->service != NULL && ig_catalog_dir(ig_srv->config.services_dir, x->service,
+	    dir, sizeof(dir), NULL) != 0) {
+		refuse(f, 404, "not_found", "service", "service: no such service \"%s\"", x->service);
+	} else {
+		sdir = x->service != NULL ? dir : NULL;
+		if (check_callback(x->callback_url, f) == 0 && prepare(r, x, sdir, run, f) == 0)
+			return 0;
+	}
+	ig_adhoc_run_free(run);
+	snprintf(field, sizeof(field), "requests[%zu]%s%.*s", i, f->field[0] ? "." : "",
+	    keep_field, f->field);
+	snprintf(msg, sizeof(msg), "requests[%zu]: %.*s", i, keep_msg, f->msg);
+	memcpy(f->field, field, sizeof(field));
+	memcpy(f->msg, msg, sizeof(msg));
+	return -1;
+}
+
 int
 ig_api_batch(struct ig_req *r)
 {
 	struct json_object *doc = NULL, *reqs = NULL, *out = NULL, *arr;
 	struct ig_job_spec *specs = NULL;
+	struct ig_request_opts opts = request_opts();
+	struct ig_request_error e;
 	struct ig_err err = { 0 };
 	struct refusal f;
 	struct idem idem;
@@ -827,23 +777,9 @@ ig_api_batch(struct ig_req *r)
 		return ig_resp_error(r, 503, "unavailable", "batches are not available", NULL);
 	if ((st = read_json(r, &doc)) != 0)
 		return st;
-	if (!json_object_is_type(doc, json_type_object)) {
-		st = ig_resp_error(r, 400, "invalid_request", "the body must be a JSON object", NULL);
-		goto out;
-	}
-	json_object_object_foreach(doc, k, v) {
-		if (strcmp(k, "requests") != 0) {
-			snprintf(f.msg, sizeof(f.msg), "unknown field \"%.64s\"", k);
-			st = field_error(r, 400, "invalid_field", k, f.msg);
-			goto out;
-		}
-		reqs = v;
-	}
-	if (reqs == NULL || !json_object_is_type(reqs, json_type_array) ||
-	    (n = json_object_array_length(reqs)) == 0 || n > (size_t)ig_srv->config.batch_max) {
-		snprintf(f.msg, sizeof(f.msg), "requests: must be an array of 1 to %ld execute requests",
-		    ig_srv->config.batch_max);
-		st = field_error(r, 400, "invalid_field", "requests", f.msg);
+	if (ig_request_batch(doc, &opts, &reqs, &n, &e) != 0) {
+		refuse_body(&f, &e);
+		st = refused(r, &f);
 		goto out;
 	}
 	if ((st = idem_begin(r, &idem, true)) != 0)
@@ -860,44 +796,18 @@ ig_api_batch(struct ig_req *r)
 	}
 	/* Everything is checked and prepared before anything is queued. */
 	for (i = 0; i < n; i++) {
-		struct json_object *item = json_object_array_get_idx(reqs, i);
 		struct ig_adhoc_run run;
-		struct xreq x;
-		char dir[4096], field[sizeof(f.field) + 32];
-		const char *sdir = NULL;
+		struct ig_request x;
 
-		memset(&run, 0, sizeof(run));
-		if (parse_body(item, BODY_BATCH_ITEM, &x, &f) != 0)
-			goto item_fail;
-		if (x.service != NULL) {
-			if (!ig_service_name_ok(x.service)) {
-				refuse(&f, 400, "invalid_name", "service", "service: invalid service name");
-				goto item_fail;
-			}
-			if (ig_catalog_dir(ig_srv->config.services_dir, x.service, dir, sizeof(dir), NULL) != 0) {
-				refuse(&f, 404, "not_found", "service", "service: no such service \"%s\"", x.service);
-				goto item_fail;
-			}
-			sdir = dir;
-		}
-		if (check_callback(x.callback_url, &f) != 0 || prepare(r, &x, sdir, &run, &f) != 0)
-			goto item_fail;
-		if (make_spec(r, &x, &run, batch, NULL, &specs[i]) != 0) {
-			made = i + 1;
-			st = ig_resp_error(r, 500, "internal", "out of memory", NULL);
+		if (batch_entry(r, json_object_array_get_idx(reqs, i), i, &x, &run, &f) != 0) {
+			st = refused(r, &f);
 			goto fail;
 		}
 		made = i + 1;
-		continue;
-item_fail:
-		ig_adhoc_run_free(&run);
-		snprintf(field, sizeof(field), "requests[%zu]%s%s", i, f.field[0] ? "." : "", f.field);
-		{
-			char msg[sizeof(f.msg) + 32];
-			snprintf(msg, sizeof(msg), "requests[%zu]: %s", i, f.msg);
-			st = field_error(r, f.status, f.code, field, msg);
+		if (make_spec(r, &x, &run, batch, NULL, &specs[i]) != 0) {
+			st = ig_resp_error(r, 500, "internal", "out of memory", NULL);
+			goto fail;
 		}
-		goto fail;
 	}
 	if (ig_jobs_submit(jobs, specs, n, &err) != 0) {
 		if (err.code == IG_ETOOBIG)

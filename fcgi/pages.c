@@ -10,6 +10,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "request.h"
 #include "run.h"
 #include "service.h"
 #include "session.h"
@@ -81,6 +82,19 @@ error_page(struct ig_req *r, int status, const char *title, const char *message)
 	return status;
 }
 
+/* What a page says when the service in dir cannot be prepared; the detail
+ * a client is not shown (it may name server paths) goes to the log. */
+static const char *
+service_problem(struct ig_req *r, const char *dir, const struct ig_err *err)
+{
+	const char *m = ig_request_service_problem(err, dir);
+
+	if (m != err->msg)
+		ig_log(IG_LOG_ERROR, "service cannot be prepared", "id", r->request_id,
+		    "service", r->seg[1], "error", err->msg, NULL);
+	return m;
+}
+
 static struct json_object *
 runs_of(const char *service, size_t limit)
 {
@@ -150,7 +164,7 @@ service_page(struct ig_req *r, int status, const char *error, const char *input)
 		for (i = 0; i < diags.n; i++)
 			json_object_array_add(probs, json_object_new_string(ig_diag_format(&diags.v[i], line, sizeof(line))));
 		if (diags.n == 0)
-			json_object_array_add(probs, json_object_new_string(err.msg));
+			json_object_array_add(probs, json_object_new_string(service_problem(r, dir, &err)));
 		json_object_object_add(ctx, "problems", probs);
 		json_object_object_add(ctx, "invalid", json_object_new_boolean(1));
 	}
@@ -224,9 +238,13 @@ ig_page_service_run(struct ig_req *r)
 		snprintf(location, sizeof(location), "/runs/%s", json_object_get_string(id));
 		status = ig_resp_redirect(r, location, NULL);
 	} else if (st == IG_RUN_INVALID) {
-		status = service_page(r, 400, err.msg, input);
+		status = service_page(r, 400, service_problem(r, dir, &err), input);
 	} else {
-		status = error_page(r, err.code == IG_EDOCKER_DOWN ? 503 : 500, "The run could not start", err.msg);
+		const char *text = ig_request_failure_text(err.code);
+		ig_log(IG_LOG_ERROR, "execution failed", "id", r->request_id, "service", r->seg[1],
+		    "error", err.msg, NULL);
+		status = error_page(r, err.code == IG_EDOCKER_DOWN ? 503 : 500, "The run could not start",
+		    text != NULL ? text : err.msg);
 	}
 	json_object_put(report);
 	ig_diags_free(&diags);
@@ -255,6 +273,8 @@ ig_page_run(struct ig_req *r)
 		r->who.via_session = true;
 		add_user(r, rep);
 	}
+	/* A failed run's stored message may name server paths. */
+	ig_request_failure_hide(rep);
 	status = render(r, 200, "run", rep, "Referrer-Policy: no-referrer\r\n");
 	json_object_put(rep);
 	return status;

@@ -1,6 +1,8 @@
 /* request.c — FastCGI request parsing and HTTP responses. */
 #include "server.h"
 #include "bounds.h"
+#include "log.h"
+#include "request.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -356,8 +358,9 @@ ig_resp_json(struct ig_req *r, int status, struct json_object *body)
 	return status;
 }
 
-int
-ig_resp_error(struct ig_req *r, int status, const char *code, const char *message,
+/* Writes {"success":false,"serviceName"?,"error":{"code","message"}}. */
+static int
+error_body(struct ig_req *r, int status, const char *code, const char *message,
     const char *service)
 {
 	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
@@ -383,6 +386,43 @@ ig_resp_error(struct ig_req *r, int status, const char *code, const char *messag
 	}
 	json_object_put(o);
 	return status;
+}
+
+/* The fixed text for an error code that ig_http_status_for gives to a class
+ * of failures that are not about the request (engine, storage, bugs), or
+ * NULL. */
+static const char *
+hidden_text(const char *code)
+{
+	struct ig_err probe = { 0 };
+	const char *c, *text;
+
+	for (probe.code = IG_EINVAL; probe.code <= IG_EINTERNAL; probe.code++) {
+		ig_http_status_for(&probe, &c);
+		if (strcmp(c, code) == 0 && (text = ig_request_failure_text(probe.code)) != NULL)
+			return text;
+	}
+	return NULL;
+}
+
+/* Error bodies of the engine, storage and internal classes carry a fixed
+ * message: core's (which may name the Docker socket, the runs directory or
+ * a service directory) goes to the log with the request id instead. */
+int
+ig_resp_error(struct ig_req *r, int status, const char *code, const char *message,
+    const char *service)
+{
+	const char *text = hidden_text(code);
+	char num[16];
+
+	if (text != NULL && (message == NULL || strcmp(text, message) != 0)) {
+		snprintf(num, sizeof(num), "%d", status);
+		ig_log(IG_LOG_ERROR, "error detail not shown to the client", "id", r->request_id,
+		    "#status", num, "code", code, "service", service ? service : "",
+		    "error", message ? message : "", NULL);
+		message = text;
+	}
+	return error_body(r, status, code, message, service);
 }
 
 int
