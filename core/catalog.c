@@ -1,6 +1,8 @@
 /* catalog.c — listing and locating the services the daemon serves. */
 #include "catalog.h"
 #include "diag.h"
+#include "log.h"
+#include "run.h"
 #include "service.h"
 
 #include <dirent.h>
@@ -85,4 +87,30 @@ ig_catalog_list(const char *services, struct json_object **out, struct ig_err *e
 	json_object_array_sort(arr, by_name);
 	*out = res;
 	return 0;
+}
+
+int
+ig_catalog_warm(const char *services, const struct ig_run_ctx *ctx)
+{
+	struct dirent *de;
+	char path[4096];
+	int n = 0;
+	DIR *d;
+
+	if (ctx->pool == NULL || (d = opendir(services)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct ig_err e = { 0 };
+
+		if (!ig_service_name_ok(de->d_name) ||
+		    ig_catalog_dir(services, de->d_name, path, sizeof(path), NULL) != 0)
+			continue;
+		if (ig_run_warm_declare(ctx, path, &e) == 0)
+			n++;
+		else
+			ig_log(IG_LOG_INFO, "warm pool: service not kept warm", "service", de->d_name,
+			    "reason", e.msg, NULL);
+	}
+	closedir(d);
+	return n;
 }

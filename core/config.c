@@ -305,7 +305,7 @@ ig_config_defaults(struct ig_config *cfg)
 	cfg->max_concurrent_per_key = conc < IG_CONFIG_PER_KEY_DEFAULT ? conc : IG_CONFIG_PER_KEY_DEFAULT;
 	cfg->slot_wait_ms = IG_CONC_WAIT_MS;
 	cfg->allow_non_audit = false;
-	cfg->warm_pool = 0;
+	cfg->warm_pool = 1;         /* first requests are warm too (services are declared) */
 	cfg->pids_limit = IG_PIDS_LIMIT_DEFAULT;
 	cfg->retention_max_runs = IG_CONFIG_RETAIN_RUNS_DEFAULT;
 	cfg->retention_max_age_days = IG_CONFIG_RETAIN_DAYS_DEFAULT;

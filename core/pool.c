@@ -26,6 +26,7 @@ struct entry {
 
 struct demand {
 	char   *key;
+	bool    pinned;             /* declared ahead (ig_pool_declare): never expires */
 	int64_t last_ms;            /* last request for this key */
 	int     failures;           /* consecutive creation failures (backoff) */
 	int64_t retry_ms;
@@ -97,7 +98,7 @@ refill(struct ig_pool *p, struct ig_docker *dk)
 		}
 	}
 	for (i = 0; i < p->ndemands; ) {
-		if (now - p->demands[i].last_ms > p->cfg.idle_ms) {
+		if (!p->demands[i].pinned && now - p->demands[i].last_ms > p->cfg.idle_ms) {
 			free(p->demands[i].key);
 			p->demands[i] = p->demands[--p->ndemands];
 		} else {
@@ -259,6 +260,56 @@ ig_pool_new(const struct ig_pool_config *cfg, struct ig_pool **out, struct ig_er
 	return 0;
 }
 
+/* Records demand for key (a new key while there is room). Lock held. */
+static void
+note_demand(struct ig_pool *p, const char *key, bool pinned)
+{
+	size_t i;
+
+	for (i = 0; i < p->ndemands; i++)
+		if (strcmp(p->demands[i].key, key) == 0)
+			break;
+	if (i == p->ndemands && p->ndemands < POOL_KEYS_MAX) {
+		p->demands[i].key = strdup(key);
+		p->demands[i].pinned = false;
+		p->demands[i].failures = 0;
+		p->demands[i].retry_ms = 0;
+		if (p->demands[i].key != NULL)
+			p->ndemands++;
+	}
+	if (i < p->ndemands) {
+		p->demands[i].last_ms = ig_time_mono_ms();
+		p->demands[i].pinned |= pinned;
+	}
+}
+
+int
+ig_pool_declare(struct ig_pool *p, const char *key)
+{
+	size_t i;
+	int rc = -1;
+
+	pthread_mutex_lock(&p->lock);
+	note_demand(p, key, true);
+	for (i = 0; i < p->ndemands; i++)
+		if (strcmp(p->demands[i].key, key) == 0)
+			rc = 0;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void
+ig_pool_unpin_all(struct ig_pool *p)
+{
+	size_t i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < p->ndemands; i++)
+		p->demands[i].pinned = false;
+	pthread_mutex_unlock(&p->lock);
+}
+
 struct ig_exec_warm *
 ig_pool_take(struct ig_pool *p, struct ig_docker *dk, const char *key)
 {
@@ -274,19 +325,7 @@ ig_pool_take(struct ig_pool *p, struct ig_docker *dk, const char *key)
 			break;
 		}
 	}
-	/* Record the demand (new keys while there is room). */
-	for (i = 0; i < p->ndemands; i++)
-		if (strcmp(p->demands[i].key, key) == 0)
-			break;
-	if (i == p->ndemands && p->ndemands < POOL_KEYS_MAX) {
-		p->demands[i].key = strdup(key);
-		p->demands[i].failures = 0;
-		p->demands[i].retry_ms = 0;
-		if (p->demands[i].key != NULL)
-			p->ndemands++;
-	}
-	if (i < p->ndemands)
-		p->demands[i].last_ms = ig_time_mono_ms();
+	note_demand(p, key, false);
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 

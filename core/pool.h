@@ -6,7 +6,8 @@
  * ig_exec_pool_key: image, argv, environment, limits, mounts, hardening). A
  * hit skips container creation and runtime start; a miss takes the cold path
  * at once and tells the pool there is demand for that key, and a background
- * thread refills. Containers are never reused: each serves one run and is
+ * thread refills; keys can also be declared ahead of any request (the
+ * daemon declares each service it serves). Containers are never reused: each serves one run and is
  * removed. Entries expire after idle_ms; entries whose image changed (a
  * rebuilt runtime) are dropped; a changed service configuration changes the
  * key, so old entries simply expire. The pool is bounded in total entries.
@@ -39,6 +40,16 @@ int ig_pool_new(const struct ig_pool_config *cfg, struct ig_pool **out, struct i
  * so the pool fills up for next time). dk (the caller's client) is used to
  * check the container is still alive. The caller owns the result. */
 struct ig_exec_warm *ig_pool_take(struct ig_pool *p, struct ig_docker *dk, const char *key);
+
+/* Declares demand for key ahead of any request (a service the daemon
+ * serves, at start-up or reload): the pool keeps it filled and the key does
+ * not expire for lack of requests until ig_pool_unpin_all. Returns 0, or -1
+ * when the pool already tracks as many keys as it can. */
+int ig_pool_declare(struct ig_pool *p, const char *key);
+
+/* Lets every declared key expire like any other once unused (before a
+ * reload declares the current set again). */
+void ig_pool_unpin_all(struct ig_pool *p);
 
 /* Number of warm containers ready now (for metrics and tests). */
 size_t ig_pool_ready(struct ig_pool *p);

@@ -2,11 +2,13 @@
 #include "run.h"
 #include "audit.h"
 #include "deps.h"
+#include "diag.h"
 #include "fs.h"
 #include "jsonin.h"
 #include "docker.h"
 #include "bounds.h"
 #include "policy.h"
+#include "pool.h"
 #include "preflight.h"
 #include "report.h"
 #include "runtime.h"
@@ -254,6 +256,77 @@ ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *req,
 	return status;
 }
 
+/* The execution spec of req for p (without a run id): the service's limits,
+ * tightened by the request, and everything the container is made of. */
+static void
+make_spec(const struct ig_run_ctx *ctx, const struct ig_run_prepared *p,
+    const struct ig_run_request *req, struct ig_exec_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->limits.memory_mb = p->svc->memory_mb;
+	spec->limits.cpu = p->svc->cpu_limit;
+	spec->limits.timeout_ms = p->svc->timeout_ms;
+	if (req->max_memory_mb > 0 && req->max_memory_mb < spec->limits.memory_mb)
+		spec->limits.memory_mb = req->max_memory_mb;
+	if (req->max_timeout_ms > 0 && req->max_timeout_ms < spec->limits.timeout_ms)
+		spec->limits.timeout_ms = req->max_timeout_ms;
+	if (req->max_cpu > 0 && req->max_cpu < spec->limits.cpu)
+		spec->limits.cpu = req->max_cpu;
+	spec->limits.pids = req->pids_limit;
+	spec->limits.output_max = req->output_max;
+	spec->service_name = p->svc->name;
+	spec->host_dir = p->abs_dir;
+	spec->entry = p->svc->entry;
+	spec->env = p->svc->env;
+	spec->env_n = p->svc->env_n;
+	spec->rt = p->rt;
+	spec->policy = p->policy;
+	spec->audit = req->audit;
+	spec->input_json = req->input_json;
+	spec->input_len = req->input_len;
+	spec->stdin_data = req->stdin_data;
+	spec->stdin_len = req->stdin_len;
+	spec->on_output = req->on_output;
+	spec->output_arg = req->output_arg;
+	spec->cancel = req->cancel;
+	spec->pool = ctx->pool;
+	spec->reaper = ctx->reaper;
+}
+
+int
+ig_run_warm_declare(const struct ig_run_ctx *ctx, const char *dir, struct ig_err *err)
+{
+	struct ig_run_prepared p;
+	struct ig_run_request req;
+	struct ig_exec_spec spec;
+	struct ig_diags diags = { 0 };
+	char *key = NULL, line[600];
+	int rc = -1;
+
+	if (ctx->pool == NULL)
+		return 0;
+	if (ig_run_prepare(ctx, dir, true, NULL, &p, &diags, err) != 0) {
+		if (diags.n > 0)
+			ig_err_set(err, IG_EINVAL, "%s", ig_diag_format(&diags.v[0], line, sizeof(line)));
+		ig_diags_free(&diags);
+		return -1;
+	}
+	ig_diags_free(&diags);
+	/* What a request with no options runs: audit on, the service's limits. */
+	memset(&req, 0, sizeof(req));
+	req.audit = true;
+	make_spec(ctx, &p, &req, &spec);
+	if (p.preflight->overall == IG_PREFLIGHT_FAIL)
+		ig_err_set(err, IG_EINVAL, "preflight fails: runs are refused");
+	else if (ig_exec_pool_key(&spec, &key, err) == 0 && ig_pool_declare(ctx->pool, key) != 0)
+		ig_err_set(err, IG_ETOOBIG, "the warm pool tracks as many configurations as it can");
+	else if (key != NULL)
+		rc = 0;
+	free(key);
+	ig_run_prepared_free(&p);
+	return rc;
+}
+
 int
 ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep,
     const struct ig_run_request *req, struct json_object **report, struct ig_err *err)
@@ -276,18 +349,7 @@ ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep
 	} else if (ig_store_new_id(run_id, err) != 0) {
 		return IG_RUN_FAILED;
 	}
-	memset(&spec, 0, sizeof(spec));
-	spec.limits.memory_mb = p.svc->memory_mb;
-	spec.limits.cpu = p.svc->cpu_limit;
-	spec.limits.timeout_ms = p.svc->timeout_ms;
-	if (req->max_memory_mb > 0 && req->max_memory_mb < spec.limits.memory_mb)
-		spec.limits.memory_mb = req->max_memory_mb;
-	if (req->max_timeout_ms > 0 && req->max_timeout_ms < spec.limits.timeout_ms)
-		spec.limits.timeout_ms = req->max_timeout_ms;
-	if (req->max_cpu > 0 && req->max_cpu < spec.limits.cpu)
-		spec.limits.cpu = req->max_cpu;
-	spec.limits.pids = req->pids_limit;
-	spec.limits.output_max = req->output_max;
+	make_spec(ctx, &p, req, &spec);
 	ig_time_iso_now(started, sizeof(started));
 	r = new_report(&p, run_id, req, &spec.limits, started);
 	if (req->extra != NULL) {
@@ -314,23 +376,6 @@ ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep
 	}
 
 	spec.run_id = run_id;
-	spec.service_name = p.svc->name;
-	spec.host_dir = p.abs_dir;
-	spec.entry = p.svc->entry;
-	spec.env = p.svc->env;
-	spec.env_n = p.svc->env_n;
-	spec.rt = p.rt;
-	spec.policy = p.policy;
-	spec.audit = req->audit;
-	spec.input_json = req->input_json;
-	spec.input_len = req->input_len;
-	spec.stdin_data = req->stdin_data;
-	spec.stdin_len = req->stdin_len;
-	spec.on_output = req->on_output;
-	spec.output_arg = req->output_arg;
-	spec.cancel = req->cancel;
-	spec.pool = ctx->pool;
-	spec.reaper = ctx->reaper;
 	if (ctx->docker == NULL) {
 		ig_err_set(err, IG_EDOCKER_DOWN, "no Docker engine configured");
 		status = IG_RUN_FAILED;

@@ -105,6 +105,12 @@ int ig_run_service(const struct ig_run_ctx *ctx, const struct ig_run_request *re
 int ig_run_prepared(const struct ig_run_ctx *ctx, const struct ig_run_prepared *prep,
     const struct ig_run_request *req, struct json_object **report, struct ig_err *err);
 
+/* Declares the service at dir to ctx->pool (ig_pool_declare) with the
+ * configuration a request without options runs, so its first request
+ * already finds a warm container. No pool: nothing to do. Returns 0, or -1
+ * with err (the service is invalid, fails preflight, or the pool is full). */
+int ig_run_warm_declare(const struct ig_run_ctx *ctx, const char *dir, struct ig_err *err);
+
 /* Maps a finished report to the CLI's exit code convention: the service's
  * exit code, 124 on timeout, 137 on OOM kill, 1 when blocked or failed. */
 int ig_run_exit_code(struct json_object *report);

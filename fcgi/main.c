@@ -9,6 +9,7 @@
 #include "log.h"
 #include "pool.h"
 #include "reaper.h"
+#include "run.h"
 #include "ratelimit.h"
 #include "runtime.h"
 #include "session.h"
@@ -248,6 +249,30 @@ open_templates(struct ig_template_set **out)
 	return 0;
 }
 
+/* Declares the services the daemon serves to the warm pool, so that first
+ * requests find warm containers (at start-up and after a reload). */
+static void
+warm_services(void)
+{
+	struct ig_docker_config dcfg = { 0 };
+	struct ig_run_ctx ctx = { ig_srv->registry, NULL, NULL, ig_srv->pool, NULL };
+	char num[16];
+	int n;
+
+	if (ig_srv->pool == NULL)
+		return;
+	dcfg.endpoint = &endpoint;
+	if (ig_docker_new(&dcfg, &ctx.docker, NULL) != 0)
+		return;
+	ig_pool_unpin_all(ig_srv->pool);
+	pthread_rwlock_rdlock(&ig_srv->lock);
+	n = ig_catalog_warm(ig_srv->config.services_dir, &ctx);
+	pthread_rwlock_unlock(&ig_srv->lock);
+	ig_docker_free(ctx.docker);
+	snprintf(num, sizeof(num), "%d", n);
+	ig_log(IG_LOG_INFO, "warm pool: services kept warm", "#count", num, NULL);
+}
+
 /* SIGHUP: new keys and configuration, or keep the old ones and say why. */
 static void
 reload(const char *path, const struct override *ov, size_t nov)
@@ -288,6 +313,7 @@ reload(const char *path, const struct override *ov, size_t nov)
 	}
 	pthread_rwlock_unlock(&ig_srv->lock);
 	ig_log(IG_LOG_INFO, "reload: configuration reloaded", NULL);
+	warm_services();
 }
 
 int
@@ -445,6 +471,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "ignite-fcgi: warm pool: %s\n", err.msg);
 			goto out;
 		}
+		warm_services();
 	}
 	/* Async runs, callbacks and idempotency keys (api_adhoc.c); their
 	 * threads inherit the blocked signals. */

@@ -92,7 +92,8 @@ unit)      suite_unit "$B/tests" unit ;;
 unit-asan) suite_unit "$B/asan/tests" unit-asan ;;
 cli)       suite_pytest tests/cli cli ;;
 docker)    start_engine && { suite_unit "$B/engine" engine; suite_pytest tests/integration docker;
-             suite_pytest tests/http http tests/browser; } ;;
+             suite_pytest tests/http http tests/browser
+             IGNITE_TEST_WARM_POOL=1 suite_pytest tests/http http-warm; } ;;
 all)
   suite_unit "$B/tests" unit
   suite_unit "$B/asan/tests" unit-asan
@@ -104,6 +105,9 @@ all)
       suite_pytest tests/integration docker
     fi
     suite_pytest tests/http http tests/browser
+    # The HTTP execution tests again, every daemon with a warm pool: results,
+    # limits, audit events and reports must not depend on it.
+    IGNITE_TEST_WARM_POOL=1 suite_pytest tests/http http-warm
     suite_pytest tests/faults faults; IGNITE_SOAK_SECONDS=60 suite_pytest tests/soak soak
   fi
   ;;

@@ -58,6 +58,7 @@ FCGI = Path(os.environ.get("IGNITE_FCGI", BUILD / "ignite-fcgi"))
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # Limits of the shared stack: high enough that the suite never trips them.
+WARM_POOL = os.environ.get("IGNITE_TEST_WARM_POOL", "0")
 SHARED_ARGS = ["--rate-limit", "1000000", "--auth-failure-limit", "1000000",
                "--max-concurrent", "4", "--max-concurrent-per-key", "4",
                "--shutdown-grace", "20"]
@@ -210,9 +211,12 @@ class Stack:
 
     # -- daemon --
     def daemon_cmd(self):
+        # The execution tests run twice in `make test`: with the warm pool
+        # off and on (IGNITE_TEST_WARM_POOL); a stack that sets it keeps its own.
+        pool = [] if "--warm-pool" in self.args else ["--warm-pool", WARM_POOL]
         return [str(FCGI), "--socket", str(self.socket), "--socket-mode", "0666",
                 "--services", str(self.services), "--runs", str(self.runs),
-                "--keys", str(self.keys_file), "--workers", "4", *self.args]
+                "--keys", str(self.keys_file), "--workers", "4", *pool, *self.args]
 
     def start_daemon(self, timeout=20):
         assert self.daemon is None or self.daemon.poll() is not None, "daemon already running"

@@ -133,7 +133,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.slot_wait_ms, 2000);
 	assert_false(cfg.allow_non_audit);
 	assert_null(cfg.docker_host);
-	assert_int_equal(cfg.warm_pool, 0);
+	assert_int_equal(cfg.warm_pool, 1);
 	assert_int_equal(cfg.pids_limit, 64);
 	assert_int_equal(cfg.retention_max_runs, 10000);
 	assert_int_equal(cfg.retention_max_age_days, 30);
