@@ -37,7 +37,7 @@
 #define IG_DOCKER_RESPONSE_MAX   (8 * 1024 * 1024)   /* JSON answers from the engine */
 #define IG_DOCKER_CONNECT_TIMEOUT_MS 3000
 #define IG_DOCKER_REQUEST_TIMEOUT_MS 60000
-/* Docker client details (docker.c). */
+/* Docker client details (core/docker*.c). */
 #define IG_DOCKER_JSON_DEPTH     32                  /* nesting accepted in an engine answer */
 #define IG_DOCKER_HOSTNAME_MAX   253                 /* host of a tcp:// DOCKER_HOST */
 #define IG_DOCKER_PATH_MAX       1024                /* socket path, DOCKER_CERT_PATH files */
