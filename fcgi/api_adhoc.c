@@ -161,12 +161,15 @@ accepted(struct ig_req *r, const char *id, const char *status, const char *extra
 
 /* ---- request bodies (checked by core/request.h) ---------------------------------- */
 
-/* Why a request was refused: HTTP status, code, field, message. */
+#define REFUSAL_MSG_MAX 400
+
+/* Why a request was refused: HTTP status, code, field, message. Both texts
+ * have room for the "requests[i]" prefix of a batch entry. */
 struct refusal {
 	int  status;
 	const char *code;
-	char field[IG_REQUEST_FIELD_MAX + 32];   /* room for a "requests[i]." prefix */
-	char msg[432];
+	char field[IG_REQUEST_FIELD_MAX + 32];
+	char msg[REFUSAL_MSG_MAX + 32];
 };
 
 static int
@@ -180,9 +183,9 @@ refuse(struct refusal *f, int status, const char *code, const char *field, const
 
 	f->status = status;
 	f->code = code;
-	snprintf(f->field, sizeof(f->field), "%s", field ? field : "");
+	snprintf(f->field, IG_REQUEST_FIELD_MAX, "%s", field ? field : "");
 	va_start(ap, fmt);
-	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	vsnprintf(f->msg, REFUSAL_MSG_MAX, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -733,7 +736,7 @@ batch_entry(struct ig_req *r, struct json_object *item, size_t i, struct ig_requ
 	struct ig_request_opts o = request_opts();
 	struct ig_request_error e;
 	char dir[4096], field[sizeof(f->field)], msg[sizeof(f->msg)];
-	const int keep_field = IG_REQUEST_FIELD_MAX - 1, keep_msg = (int)sizeof(msg) - 32;
+	const int keep_field = IG_REQUEST_FIELD_MAX - 1, keep_msg = REFUSAL_MSG_MAX - 1;
 	const char *sdir = NULL;
 
 	memset(run, 0, sizeof(*run));
