@@ -4,6 +4,7 @@
 #include "docker.h"
 #include "bounds.h"
 #include "log.h"
+#include "request.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "runtime.h"
@@ -190,14 +191,20 @@ store_put(struct ig_jobs *jobs, const char *id, struct json_object *r)
 static void
 send_callback(struct ig_jobs *jobs, const struct job *j, struct json_object *report)
 {
+	struct json_object *sent = NULL;
 	struct ig_err err = { 0 };
-	const char *text;
+	const char *text = NULL;
 	size_t len = 0;
 
 	if (j->s.callback_url == NULL || report == NULL || jobs->wh == NULL)
 		return;
-	text = json_object_to_json_string_length(report, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* The receiver is a client: it gets what GET /api/runs/{id} shows,
+	 * engine and storage failures in fixed words, never server paths. */
+	if (json_object_deep_copy(report, &sent, NULL) == 0) {
+		ig_request_failure_hide(sent);
+		text = json_object_to_json_string_length(sent, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	}
 	if (text == NULL || ig_webhooks_enqueue(jobs->wh, j->s.run_id, j->s.key_id,
 	    j->s.callback_url, text, len, &err) != 0) {
 		struct json_object *c = json_object_new_object();
@@ -207,6 +214,7 @@ send_callback(struct ig_jobs *jobs, const struct job *j, struct json_object *rep
 		json_object_object_add(report, "callback", c);
 		store_put(jobs, j->s.run_id, report);
 	}
+	json_object_put(sent);
 }
 
 /* The deliverer's verdict, recorded in the stored report. */

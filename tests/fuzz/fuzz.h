@@ -53,6 +53,7 @@ int fuzz_demux(const uint8_t *data, size_t size);
 int fuzz_channel(const uint8_t *data, size_t size);
 int fuzz_keys(const uint8_t *data, size_t size);
 int fuzz_runtime(const uint8_t *data, size_t size);
+int fuzz_adhoc(const uint8_t *data, size_t size);
 
 /* A NUL-terminated copy of n bytes (which may hold NULs themselves), or
  * NULL when memory runs out. free() it. */

@@ -27,9 +27,6 @@
 
 #define ADHOC_BATCH_MAX 4
 
-/* fuzz.h declares the other targets' entry points. */
-int fuzz_adhoc(const uint8_t *data, size_t size);
-
 /* True if s is well-formed UTF-8 (lead bytes and continuations). */
 static bool
 adhoc_utf8(const char *s)

@@ -13,7 +13,7 @@
 #   --counts FILE  write "<passed> <failed> 0" there: one passed per target
 #                  that ran its time without a finding, one failed per finding
 #   target…        only these (service policy lock yamldoc config execute
-#                  template docker demux channel keys runtime); default all
+#                  adhoc template docker demux channel keys runtime); default all
 #
 # Builds the drivers first (make B=$B fuzzers). Prints one line per target
 # with its exec count; a crash, hang (-timeout=10), leak or out-of-memory

@@ -82,10 +82,11 @@ def test_daemon_body_limit_413(limited, keys):
 
 def test_non_audit_allowed_by_config(limited, keys):
     r = limited.execute("hello", {"input": {"name": "plain"}, "audit": False}, key=keys.spare4)
-    if r.status == 503 and "could not find bridge" in r.text:
+    if r.status == 503 and "could not find bridge" in limited.log_text():
         # Outside audit mode the container joins the engine's default bridge;
-        # on a host whose docker0 interface has gone the engine cannot do that.
-        pytest.skip(f"the Docker engine's default bridge is broken on this host: {r.json()['error']['message']}")
+        # on a host whose docker0 interface has gone the engine cannot do that
+        # (the engine's words are in the daemon log, not in the answer).
+        pytest.skip("the Docker engine's default bridge (docker0) is missing on this host")
     assert r.status == 200, r
     b = r.json()
     assert b["success"] is True and b["audit"] is False, {k: b.get(k) for k in ("success", "audit")}

@@ -21,6 +21,7 @@
 #define IG_FUZZ_NO_MAIN
 /* A broken property fails the running test instead of aborting. */
 #define FUZZ_FAIL(file, line, what) _fail(file, line)
+#include "../fuzz/fuzz_adhoc.c"
 #include "../fuzz/fuzz_channel.c"
 #include "../fuzz/fuzz_config.c"
 #include "../fuzz/fuzz_demux.c"
@@ -92,6 +93,7 @@ static const struct target targets[] = {
 	{ "docker", fuzz_docker }, { "execute", fuzz_execute }, { "keys", fuzz_keys },
 	{ "lock", fuzz_lock }, { "policy", fuzz_policy }, { "runtime", fuzz_runtime },
 	{ "service", fuzz_service }, { "template", fuzz_template }, { "yamldoc", fuzz_yamldoc },
+	{ "adhoc", fuzz_adhoc },
 };
 
 static void
@@ -204,6 +206,7 @@ main(void)
 		CORPUS_TEST(9, "service"),
 		CORPUS_TEST(10, "template"),
 		CORPUS_TEST(11, "yamldoc"),
+		CORPUS_TEST(12, "adhoc"),
 		/* Memory errors end the ASan build's run: last. */
 		cmocka_unit_test(test_channel_record_without_json),
 		FINDINGS_TEST(0, "channel"),
@@ -218,6 +221,7 @@ main(void)
 		FINDINGS_TEST(9, "service"),
 		FINDINGS_TEST(10, "template"),
 		FINDINGS_TEST(11, "yamldoc"),
+		FINDINGS_TEST(12, "adhoc"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
