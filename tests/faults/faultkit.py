@@ -86,11 +86,14 @@ class PrivateEngine:
         self.pidfile = self.root / "docker.pid"
         self.proc = None
         self.api = Engine(str(self.sock))
+        # Its own bridge: a dockerd started with "--bridge none" deletes the
+        # host's docker0, which the shared engine needs.
+        self.bridge = f"igfault{os.getpid() % 100000}"
 
     def cmd(self):
         return ["dockerd", "--host", self.host, "--data-root", str(self.root / "data"),
                 "--exec-root", str(self.root / "exec"), "--pidfile", str(self.pidfile),
-                "--bridge", "none", "--iptables=false", "--ip-masq=false",
+                "--bridge", self.bridge, "--iptables=false", "--ip-masq=false",
                 "--log-level", "warn"]
 
     def containerd_pid(self):
@@ -111,6 +114,7 @@ class PrivateEngine:
             (self.root / "exec" / "containerd" / "containerd.pid").unlink(missing_ok=True)
         if self.pidfile.exists():
             self.pidfile.unlink()
+        self._make_bridge()
         with open(self.log_path, "ab") as log:
             log.write(f"---- start {time.strftime('%H:%M:%S')}\n".encode())
             log.flush()
@@ -125,6 +129,15 @@ class PrivateEngine:
                 return self
             time.sleep(0.2)
         raise AssertionError(f"private dockerd did not answer within {timeout}s:\n{self.log_tail()}")
+
+    def _make_bridge(self):
+        if subprocess.run(["ip", "link", "show", self.bridge], capture_output=True).returncode == 0:
+            return
+        for cmd in (["ip", "link", "add", self.bridge, "type", "bridge"],
+                    ["ip", "addr", "add", "10.254.213.1/24", "dev", self.bridge],
+                    ["ip", "link", "set", self.bridge, "up"]):
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            assert out.returncode == 0, f"{' '.join(cmd)}: {out.stderr}"
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -183,6 +196,7 @@ class PrivateEngine:
         if cpid is not None:
             wait_for(lambda: not pid_alive(cpid), 15)
         unmount_under(self.root)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
 
 
 def runs_files(runs):
