@@ -544,6 +544,21 @@ ig_docker_container_start(struct ig_docker *c, const char *id, struct ig_err *er
 }
 
 int
+ig_docker_container_rename(struct ig_docker *c, const char *id, const char *name,
+    struct ig_err *err)
+{
+	static const struct request r = { .method = M_POST };
+
+	if (ig_docker_check_container(id, err) != 0)
+		return -1;
+	if (name == NULL || !valid_container_ref(name)) {
+		ig_err_set(err, IG_EINVAL, "invalid container name");
+		return -1;
+	}
+	return engine_call(c, &r, err, "/containers/%s/rename?name=%s", id, name);
+}
+
+int
 ig_docker_container_wait(struct ig_docker *c, const char *id,
     enum ig_docker_wait_cond cond, long timeout_ms, long *status,
     struct ig_err *err)

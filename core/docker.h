@@ -133,6 +133,12 @@ int ig_docker_container_create(struct ig_docker *c, const char *name,
     struct json_object *body, char id[IG_DOCKER_ID_LEN + 1],
     struct ig_docker_strv *warnings, struct ig_err *err);
 
+/* POST /containers/{id}/rename?name=… (name: [a-zA-Z0-9][a-zA-Z0-9_.-]*).
+ * Returns 0 or -1 (IG_EINVAL, IG_ENOENT, IG_EDOCKER: e.g. the name is
+ * taken). */
+int ig_docker_container_rename(struct ig_docker *c, const char *id, const char *name,
+    struct ig_err *err);
+
 /* POST /containers/{id}/start. Starting a running container is success.
  * Returns 0 or -1 (IG_ENOENT, IG_EDOCKER). */
 int ig_docker_container_start(struct ig_docker *c, const char *id,

@@ -632,6 +632,14 @@ ig_exec_warm_discard(struct ig_docker *dk, struct ig_exec_warm *w)
 	free(w);
 }
 
+bool
+ig_exec_warm_quiet(const struct ig_exec_warm *w)
+{
+	struct pollfd pfd = { .fd = ig_docker_attach_fd(w->at), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
 const char *
 ig_exec_warm_id(const struct ig_exec_warm *w)
 {
@@ -738,6 +746,13 @@ ig_exec_run(struct ig_docker *dk, const struct ig_exec_spec *spec,
 	if (deliver_stdin(at, &line, &io, err) != 0)
 		goto out;
 	OPENSSL_cleanse(line.data, line.len);
+	/* A warm container was made before its run had an id: it takes the
+	 * run's name now, while the service loads, so `docker ps` and a sweep
+	 * tell whose it is. */
+	if (!res->cold_start && spec->run_id != NULL) {
+		snprintf(name, sizeof(name), "ignite-%s", spec->run_id);
+		ig_docker_container_rename(dk, res->container_id, name, NULL);
+	}
 	deadline = t0 + spec->limits.timeout_ms;
 
 	while (!eof) {
@@ -876,6 +891,8 @@ out:
 			ig_audit_add(res->audit, "engine", "integrity", "remove-failed", res->container_id,
 			    false, "the container could not be removed; a sweep will remove it");
 		free(w);
+		if (!res->cold_start)
+			ig_pool_done(spec->pool);
 	}
 	ig_channel_free(io.ch);
 	json_object_put(config);

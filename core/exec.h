@@ -119,6 +119,11 @@ int ig_exec_start(struct ig_docker *dk, struct json_object *config, const char *
 /* Removes a started container that will not be used. NULL-safe. */
 void ig_exec_warm_discard(struct ig_docker *dk, struct ig_exec_warm *w);
 
+/* True when nothing has arrived on w's stream since it started: its
+ * launcher still waits (it writes nothing before its input). False means
+ * the stream ended or carried something: ask the engine. */
+bool ig_exec_warm_quiet(const struct ig_exec_warm *w);
+
 /* The container id of w (owned by w). */
 const char *ig_exec_warm_id(const struct ig_exec_warm *w);
 

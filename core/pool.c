@@ -16,6 +16,9 @@
 
 #define POOL_KEYS_MAX 64            /* distinct configurations with demand */
 #define POOL_TICK_MS  1000
+/* While a taken container runs, refilling waits (at most this long): a new
+ * container's start and runtime boot would take the CPU the run needs. */
+#define POOL_DEFER_MAX_MS 1000
 
 struct entry {
 	struct ig_exec_warm *w;
@@ -42,6 +45,8 @@ struct ig_pool {
 	size_t          n, cap;
 	struct demand   demands[POOL_KEYS_MAX];
 	size_t          ndemands;
+	size_t          active;     /* taken containers whose run has not ended */
+	int64_t         defer_until;
 };
 
 static void
@@ -110,7 +115,8 @@ refill(struct ig_pool *p, struct ig_docker *dk)
 		struct demand *d = &p->demands[i];
 
 		while (!p->stopping && count_key(p, d->key) < p->cfg.per_key && p->n < p->cfg.max_total &&
-		    ig_time_mono_ms() >= d->retry_ms) {
+		    ig_time_mono_ms() >= d->retry_ms &&
+		    (p->active == 0 || ig_time_mono_ms() >= p->defer_until)) {
 			struct json_object *config;
 			struct ig_exec_warm *w = NULL;
 			struct ig_err err = { 0 };
@@ -322,6 +328,8 @@ ig_pool_take(struct ig_pool *p, struct ig_docker *dk, const char *key)
 			w = p->entries[i].w;
 			free(p->entries[i].key);
 			p->entries[i] = p->entries[--p->n];
+			p->active++;
+			p->defer_until = ig_time_mono_ms() + POOL_DEFER_MAX_MS;
 			break;
 		}
 	}
@@ -329,15 +337,31 @@ ig_pool_take(struct ig_pool *p, struct ig_docker *dk, const char *key)
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 
-	/* A warm container that died while waiting is no use. */
-	if (w != NULL) {
+	/* A warm container that died while waiting is no use. Its stream says
+	 * so without an engine call: a waiting launcher writes nothing, so only
+	 * a stream with something to read (an end, or a runtime's warning)
+	 * needs the engine asked. */
+	if (w != NULL && !ig_exec_warm_quiet(w)) {
 		struct ig_docker_state st;
 		if (ig_docker_container_inspect(dk, ig_exec_warm_id(w), &st, NULL) != 0 || !st.running) {
 			ig_exec_warm_discard(dk, w);
 			w = NULL;
+			ig_pool_done(p);
 		}
 	}
 	return w;
+}
+
+void
+ig_pool_done(struct ig_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (p->active > 0)
+		p->active--;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
 }
 
 size_t

@@ -51,6 +51,11 @@ int ig_pool_declare(struct ig_pool *p, const char *key);
  * reload declares the current set again). */
 void ig_pool_unpin_all(struct ig_pool *p);
 
+/* Tells the pool the run of a container it handed out has ended: refilling,
+ * held back while that run needs the CPU (at most a second), may go on.
+ * NULL-safe. */
+void ig_pool_done(struct ig_pool *p);
+
 /* Number of warm containers ready now (for metrics and tests). */
 size_t ig_pool_ready(struct ig_pool *p);
 

@@ -748,6 +748,22 @@ test_named_container(void **state)
 		if (strstr(err.msg, "HTTP 409") == NULL)
 			fail_msg("unexpected: %s", err.msg);
 	}
+	/* Renamed (what a warm container taken by a run gets): the new name
+	 * finds it, the old one no longer does; bad names never reach the engine. */
+	{
+		char renamed[80];
+		snprintf(renamed, sizeof(renamed), "%s-renamed", name);
+		if (ig_docker_container_rename(g.c, id, renamed, &err) != 0)
+			fail_msg("rename: %s", err.msg);
+		if (ig_docker_container_inspect(g.c, renamed, &st, &err) != 0)
+			fail_msg("inspect by the new name: %s", err.msg);
+		assert_int_equal(ig_docker_container_inspect(g.c, name, &st, &err), -1);
+		assert_int_equal(err.code, IG_ENOENT);
+		assert_int_equal(ig_docker_container_rename(g.c, id, "../x", &err), -1);
+		assert_int_equal(err.code, IG_EINVAL);
+		assert_int_equal(ig_docker_container_rename(g.c, id, "a&b=c", &err), -1);
+		assert_int_equal(err.code, IG_EINVAL);
+	}
 }
 
 static void

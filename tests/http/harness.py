@@ -59,6 +59,19 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 
 # Limits of the shared stack: high enough that the suite never trips them.
 WARM_POOL = os.environ.get("IGNITE_TEST_WARM_POOL", "0")
+
+
+def idle_warm(c):
+    """True for a warm-pool container no run has taken yet (labelled
+    ignite.run=warm; a taken one is renamed ignite-<runId>)."""
+    return ((c.get("Labels") or {}).get("ignite.run") == "warm"
+            and not any(n.startswith("/ignite-") for n in c.get("Names") or []))
+
+
+def of_run(c, run_id):
+    """True for the container of run run_id (cold: its label; warm: its name)."""
+    return ((c.get("Labels") or {}).get("ignite.run") == run_id
+            or f"/ignite-{run_id}" in (c.get("Names") or []))
 SHARED_ARGS = ["--rate-limit", "1000000", "--auth-failure-limit", "1000000",
                "--max-concurrent", "4", "--max-concurrent-per-key", "4",
                "--shutdown-grace", "20"]

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from harness import of_run
+
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -135,7 +137,7 @@ def test_execute_success(stack, keys, engine):
     # The container goes after the answer (removal is off the response path).
     deadline = time.monotonic() + 15
     while True:
-        left = [c for c in engine.managed() if (c.get("Labels") or {}).get("ignite.run") == b["runId"]]
+        left = [c for c in engine.managed() if of_run(c, b["runId"])]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.05)

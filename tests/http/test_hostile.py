@@ -106,11 +106,20 @@ def engine_get(url, timeout=30):
     return resp.status, raw
 
 
-def containers_with(*labels):
-    filters = json.dumps({"label": list(labels)})
-    status, raw = engine_get("/containers/json?all=1&filters=" + urllib.parse.quote(filters))
+def containers_with(*labels, name=None):
+    f = {"label": list(labels)}
+    if name is not None:
+        f["name"] = [name]
+    status, raw = engine_get("/containers/json?all=1&filters=" + urllib.parse.quote(json.dumps(f)))
     assert status == 200, (status, raw[:300])
     return json.loads(raw)
+
+
+def containers_of_run(run_id):
+    """The run's containers: labelled with its id (cold) or renamed
+    ignite-<id> (taken from the warm pool)."""
+    return (containers_with("ignite.managed=1", f"ignite.run={run_id}")
+            + containers_with("ignite.managed=1", name=f"ignite-{run_id}"))
 
 
 def container_events(since, service):
@@ -378,7 +387,7 @@ def run(hstack, keys, host, engine):
         # Nothing of the run is left in the engine.
         # (removed after the answer: give the reaper a moment)
         deadline = time.monotonic() + 15
-        while (left := containers_with("ignite.managed=1", f"ignite.run={run_id}")) and \
+        while (left := containers_of_run(run_id)) and \
                 time.monotonic() < deadline:
             time.sleep(0.05)
         assert not left, f"{name}: run {run_id} left containers: {[c['Id'][:12] for c in left]}"

@@ -11,10 +11,13 @@ import time
 
 import pytest
 
+from harness import idle_warm
+
 
 def containers_of(engine, service, pid):
     return [c for c in engine.managed()
             if (c.get("Labels") or {}).get("ignite.service") == service
+            and not idle_warm(c)
             and (c.get("Labels") or {}).get("ignite.owner", "").split(".")[0] == str(pid)]
 
 

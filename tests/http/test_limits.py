@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from harness import idle_warm
+
 LIMITS = ["--rate-limit", "5", "--max-concurrent", "1", "--max-concurrent-per-key", "1",
           "--slot-wait", "100", "--body-limit", "4096", "--allow-non-audit",
           "--auth-failure-limit", "1000"]
@@ -47,6 +49,7 @@ def test_concurrency_429_with_retry_after(limited, keys, engine):
     def running():
         return [c for c in engine.managed()
                 if (c.get("Labels") or {}).get("ignite.service") == "slow-print"
+                and not idle_warm(c)
                 and (c.get("Labels") or {}).get("ignite.owner", "").split(".")[0] == str(limited.daemon.pid)]
 
     t = threading.Thread(target=slow)
