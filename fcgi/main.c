@@ -78,6 +78,9 @@ worker(void *arg)
 		ig_log(IG_LOG_ERROR, "docker client", "error", err.msg, NULL);
 		return NULL;
 	}
+	/* Connect and agree on the API version now, not in a client's first
+	 * request; an engine that is down now is tried again per request. */
+	ig_docker_negotiate(docker, NULL, NULL);
 	if (FCGX_InitRequest(&fcgx, ig_srv->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		ig_docker_free(docker);
 		return NULL;
