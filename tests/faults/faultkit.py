@@ -22,23 +22,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "http"))
 
 import harness  # noqa: E402  (tests/http/harness.py)
-from harness import Engine, _die_with_parent  # noqa: E402,F401
+from harness import Engine, _die_with_parent, wait_for  # noqa: E402,F401
 
 ROOT = harness.ROOT
 BUILD = harness.BUILD
 RUNTIME = "node@24"
-
-
-def wait_for(pred, timeout, step=0.1):
-    """Polls pred() until it returns something true or timeout seconds pass;
-    returns its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def mounts_under(path):

@@ -61,6 +61,18 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 WARM_POOL = os.environ.get("IGNITE_TEST_WARM_POOL", "0")
 
 
+def wait_for(pred, timeout, step=0.1):
+    """Polls pred() until it returns something true or timeout seconds pass;
+    returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
 def idle_warm(c):
     """True for a warm-pool container no run has taken yet (labelled
     ignite.run=warm; a taken one is renamed ignite-<runId>)."""

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import idle_warm
+from harness import idle_warm, wait_for
 
 
 def containers_of(engine, service, pid):
@@ -19,16 +19,6 @@ def containers_of(engine, service, pid):
             if (c.get("Labels") or {}).get("ignite.service") == service
             and not idle_warm(c)
             and (c.get("Labels") or {}).get("ignite.owner", "").split(".")[0] == str(pid)]
-
-
-def wait_for(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def in_thread(fn):

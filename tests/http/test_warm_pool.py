@@ -7,17 +7,7 @@ services; nothing is left when the daemon stops."""
 import os
 import time
 
-from harness import ROOT, Stack, _copy_service
-
-
-def wait_for(pred, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
+from harness import ROOT, Stack, _copy_service, wait_for
 
 
 def warm_of(engine, stack, service):
