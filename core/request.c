@@ -284,6 +284,9 @@ execute_field(const char *key, struct json_object *v, struct ig_request *x,
 			return refuse(e, IG_REQUEST_BAD_FIELD, "stdin", "field \"stdin\" must be a string");
 		x->stdin_data = json_object_get_string(v);
 		x->stdin_len = (size_t)json_object_get_string_len(v);
+		if (x->stdin_len > IG_STDIN_MAX)
+			return refuse(e, IG_REQUEST_TOO_LARGE, "stdin", "stdin too large (at most %d bytes)",
+			    IG_STDIN_MAX);
 	} else if (strcmp(key, "limits") == 0) {
 		return execute_limits(v, x, e);
 	} else {

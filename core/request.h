@@ -93,7 +93,8 @@ int ig_request_parse(const char *body, size_t len, struct json_object **doc,
 
 /* Checks the fields of a service execute body (doc from ig_request_parse):
  * "input" (any JSON, at most IG_INPUT_MAX bytes as text), "audit" and
- * "skipPreflight" (booleans), "stdin" (a string), "limits" (an object with
+ * "skipPreflight" (booleans), "stdin" (a string of at most IG_STDIN_MAX
+ * bytes), "limits" (an object with
  * positive "memoryMb" and "timeoutMs" integers and a positive "cpuLimit"
  * number; other members are not looked at); any other field is refused.
  * Then "audit": false unless o allows it. Returns 0 with *out filled, or -1

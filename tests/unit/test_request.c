@@ -391,6 +391,24 @@ test_execute_input_size(void **state)
 	refused(EXECUTE, &strict, over, IG_REQUEST_TOO_LARGE, "input", "input too large");
 	free(fits);
 	free(over);
+
+	/* stdin: at most IG_STDIN_MAX, refused before anything runs. */
+	{
+		char *body = malloc(IG_STDIN_MAX + 64), msg[64];
+
+		assert_non_null(body);
+		strcpy(body, "{\"stdin\":\"");
+		memset(body + 10, 'b', IG_STDIN_MAX);
+		strcpy(body + 10 + IG_STDIN_MAX, "\"}");
+		doc = accepted(EXECUTE, &strict, body, &x);
+		assert_int_equal(x.stdin_len, IG_STDIN_MAX);
+		json_object_put(doc);
+		memset(body + 10, 'b', IG_STDIN_MAX + 1);
+		strcpy(body + 10 + IG_STDIN_MAX + 1, "\"}");
+		snprintf(msg, sizeof(msg), "stdin too large (at most %d bytes)", IG_STDIN_MAX);
+		refused(EXECUTE, &strict, body, IG_REQUEST_TOO_LARGE, "stdin", msg);
+		free(body);
+	}
 }
 
 static void
