@@ -154,6 +154,18 @@ def test_over_1mib_413(stack, keys):
     error_code(r, 413)
 
 
+def test_stdin_over_512kib_413(stack, keys):
+    """stdin is bounded apart from the body: refused before anything runs,
+    no run recorded."""
+    before = stack.get("/api/runs?limit=1", key=keys.read).json()["runs"]
+    r = post_body(stack, keys, '{"stdin": "' + "s" * (512 * 1024 + 1) + '"}')
+    err = error_code(r, 413)
+    assert err["code"] == "payload_too_large" and "stdin" in err["message"], err
+    assert stack.get("/api/runs?limit=1", key=keys.read).json()["runs"] == before
+    r = post_body(stack, keys, '{"stdin": "' + "s" * (512 * 1024) + '"}')
+    assert r.status == 200 and r.json()["success"] is True, r
+
+
 def test_claimed_huge_length_413(stack, keys):
     status, head, body = raw_request(stack.port, (
         "POST /api/services/hello/execute HTTP/1.1\r\nHost: x\r\n"
