@@ -115,7 +115,7 @@ for t in "${TARGETS[@]}"; do
     "$bin" -merge=1 -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
       -artifact_prefix="$art/" "$seeds" "$SCRATCH/$t" >"$log.merge" 2>&1 || \
       echo "    merge into $seeds failed: $log.merge"
-    size=$(du -sk "$seeds" | cut -f1)
+    size=$(du -sk --apparent-size "$seeds" | cut -f1)
     echo "    corpus $seeds: $(find "$seeds" -type f | wc -l) files, ${size} KiB"
     [ "$size" -le 1024 ] || echo "    corpus $seeds is over 1 MiB: minimise it (README.md)"
   fi
