@@ -266,6 +266,13 @@ execute_limits(struct json_object *v, struct ig_request *x, struct ig_request_er
 			    "limits.cpuLimit must be a positive number");
 		x->cpu = json_object_get_double(m);
 	}
+	/* A misspelt limit is not silently ignored (as for async runs). */
+	json_object_object_foreach(v, k, unused) {
+		(void)unused;
+		if (strcmp(k, "memoryMb") != 0 && strcmp(k, "timeoutMs") != 0 && strcmp(k, "cpuLimit") != 0)
+			return refuse(e, IG_REQUEST_BAD_FIELD, "limits", "limits: unknown field \"%.*s\" "
+			    "(expected memoryMb, timeoutMs, cpuLimit)", utf8_cut(k, NAME_SHOWN_MAX), k);
+	}
 	return 0;
 }
 

@@ -96,7 +96,7 @@ int ig_request_parse(const char *body, size_t len, struct json_object **doc,
  * "skipPreflight" (booleans), "stdin" (a string of at most IG_STDIN_MAX
  * bytes), "limits" (an object with
  * positive "memoryMb" and "timeoutMs" integers and a positive "cpuLimit"
- * number; other members are not looked at); any other field is refused.
+ * number; any other member is refused); any other field is refused.
  * Then "audit": false unless o allows it. Returns 0 with *out filled, or -1
  * with e filled. */
 int ig_request_execute(struct json_object *doc, const struct ig_request_opts *o,

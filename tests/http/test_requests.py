@@ -60,6 +60,7 @@ def test_body_not_object_400(stack, keys, body):
     ({"input": {}, "limits": {"memoryMb": -1}}, "limits.memoryMb"),
     ({"input": {}, "limits": {"timeoutMs": 0}}, "limits.timeoutMs"),
     ({"input": {}, "limits": {"cpuLimit": "1"}}, "limits.cpuLimit"),
+    ({"input": {}, "limits": {"memoryMB": 64}}, "memoryMB"),
 ])
 def test_wrong_field_type_400_names_field(stack, keys, body, field):
     err = error_code(stack.execute("hello", body, key=keys.execute), 400)

@@ -318,7 +318,7 @@ test_execute_valid(void **state)
 
 	doc = accepted(EXECUTE, &strict, "{\"input\": {\"name\": \"Ada\", \"n\": [1, 2.5]},"
 	    " \"audit\": true, \"skipPreflight\": true, \"stdin\": \"a\\u0000b\","
-	    " \"limits\": {\"memoryMb\": 64, \"timeoutMs\": 1500, \"cpuLimit\": 0.5, \"other\": 1}}", &x);
+	    " \"limits\": {\"memoryMb\": 64, \"timeoutMs\": 1500, \"cpuLimit\": 0.5}}", &x);
 	assert_int_equal(x.input_len, strlen("{\"name\":\"Ada\",\"n\":[1,2.5]}"));
 	assert_memory_equal(x.input, "{\"name\":\"Ada\",\"n\":[1,2.5]}", x.input_len);
 	assert_true(x.audit && x.audit_given && x.skip_preflight);
@@ -354,6 +354,8 @@ test_execute_each_field_refused(void **state)
 		{ "{\"stdin\":5}", "stdin", "field \"stdin\" must be a string" },
 		{ "{\"stdin\":null}", "stdin", "field \"stdin\" must be a string" },
 		{ "{\"limits\":[]}", "limits", "field \"limits\" must be an object" },
+		{ "{\"limits\":{\"memoryMB\":64}}", "limits",
+		    "limits: unknown field \"memoryMB\" (expected memoryMb, timeoutMs, cpuLimit)" },
 		{ "{\"limits\":{\"memoryMb\":0}}", "limits.memoryMb", "limits.memoryMb must be a positive integer" },
 		{ "{\"limits\":{\"memoryMb\":-1}}", "limits.memoryMb", "limits.memoryMb must be a positive integer" },
 		{ "{\"limits\":{\"memoryMb\":1.5}}", "limits.memoryMb", "limits.memoryMb must be a positive integer" },
