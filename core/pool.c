@@ -266,8 +266,9 @@ ig_pool_new(const struct ig_pool_config *cfg, struct ig_pool **out, struct ig_er
 	return 0;
 }
 
-/* Records demand for key (a new key while there is room). Lock held. */
-static void
+/* Records demand for key (a new key while there is room). Lock held.
+ * Returns whether the key is tracked. */
+static bool
 note_demand(struct ig_pool *p, const char *key, bool pinned)
 {
 	size_t i;
@@ -283,23 +284,20 @@ note_demand(struct ig_pool *p, const char *key, bool pinned)
 		if (p->demands[i].key != NULL)
 			p->ndemands++;
 	}
-	if (i < p->ndemands) {
-		p->demands[i].last_ms = ig_time_mono_ms();
-		p->demands[i].pinned |= pinned;
-	}
+	if (i == p->ndemands)
+		return false;
+	p->demands[i].last_ms = ig_time_mono_ms();
+	p->demands[i].pinned |= pinned;
+	return true;
 }
 
 int
 ig_pool_declare(struct ig_pool *p, const char *key)
 {
-	size_t i;
-	int rc = -1;
+	int rc;
 
 	pthread_mutex_lock(&p->lock);
-	note_demand(p, key, true);
-	for (i = 0; i < p->ndemands; i++)
-		if (strcmp(p->demands[i].key, key) == 0)
-			rc = 0;
+	rc = note_demand(p, key, true) ? 0 : -1;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	return rc;

@@ -207,15 +207,3 @@ def unparsable(paths):
         except (OSError, ValueError) as e:
             bad.append(f"{p}: {e}")
     return bad
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
